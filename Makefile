@@ -1,0 +1,43 @@
+# The two first commands on a fresh clone: `make demo` and `make test`.
+# Everything runs through .venv/bin/python, so nothing needs activating.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.bootstrapped
+
+.PHONY: bootstrap test unit integration lint typecheck zipkin demo bench wheel-check clean
+
+bootstrap: $(STAMP)
+
+# Re-run only when the packaging changes.
+$(STAMP): setup.py pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The whole suite: lint, types, unit and integration tests (the session
+# fixture starts a real Zipkin server when none is reachable).
+test: $(STAMP) lint typecheck
+	$(PY) -m pytest -q tests
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests -m "not integration"
+
+integration: $(STAMP)
+	$(PY) -m pytest -q tests -m integration
+
+lint: $(STAMP)
+	$(PY) -m ruff check opentracing zipkin_tracer tests benchmarks scripts
+	$(PY) -m ruff format --check opentracing zipkin_tracer tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+# A Zipkin server in the foreground, for a person (Ctrl-C stops it).
+zipkin:
+	$(PYTHON) scripts/zipkin_server.py run
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .tox .mypy_cache .ruff_cache .pytest_cache

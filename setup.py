@@ -1,0 +1,87 @@
+"""Packaging for the opentracing API and the Zipkin tracer (one distribution)."""
+
+import os
+import re
+import shutil
+
+from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IDL = os.path.join("thrift", "zipkinCore.thrift")
+
+
+def read(*parts):
+    with open(os.path.join(HERE, *parts), encoding="utf-8") as f:
+        return f.read()
+
+
+VERSION = re.search(r'^__version__ = "([^"]+)"', read("zipkin_tracer", "__init__.py"), re.M).group(1)
+
+
+class BuildPyWithIdl(build_py):
+    """Ship thrift/zipkinCore.thrift inside zipkin_tracer.encoding.
+
+    The IDL lives at the top of the repository (it is Zipkin's model, not
+    Python code); installed copies find it next to the Thrift encoder.
+    """
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "zipkin_tracer", "encoding")
+        if os.path.isdir(target):
+            shutil.copy(os.path.join(HERE, IDL), target)
+
+
+setup(
+    name="zipkin-opentracing",
+    version=VERSION,
+    description="OpenTracing API for Python and a Zipkin tracer (B3, Thrift v1 and JSON v2)",
+    long_description=read("README.rst"),
+    long_description_content_type="text/x-rst",
+    license="Apache-2.0",
+    python_requires=">=3.9",
+    packages=find_packages(include=["opentracing", "opentracing.*", "zipkin_tracer", "zipkin_tracer.*"]),
+    package_data={"opentracing": ["py.typed"], "zipkin_tracer": ["py.typed"]},
+    include_package_data=False,
+    zip_safe=False,
+    cmdclass={"build_py": BuildPyWithIdl},
+    install_requires=[
+        "requests>=2.25,<3",
+        "thriftpy2>=0.4.16,<0.8",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=7",
+            "responses>=0.23",
+            "hypothesis>=6",
+            "py_zipkin>=1.2,<2",
+            "ruff>=0.5",
+            "mypy>=1.8",
+            "types-requests",
+            "build",
+            "flask>=2",
+        ],
+        "bench": [
+            "py_zipkin>=1.2,<2",
+            "opentelemetry-sdk",
+            "opentelemetry-exporter-zipkin-json",
+            "jaeger-client",
+            "psutil",
+        ],
+    },
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Intended Audience :: Developers",
+        "License :: OSI Approved :: Apache Software License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.9",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: System :: Monitoring",
+        "Typing :: Typed",
+    ],
+)
