@@ -61,6 +61,7 @@ setup(
             "types-requests",
             "build",
             "flask>=2",
+            "pyyaml",
         ],
         "bench": [
             "py_zipkin>=1.2,<2",
