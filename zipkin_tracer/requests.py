@@ -1,0 +1,237 @@
+"""Client spans for the ``requests`` library, built on the OpenTracing API only.
+
+Two ways in::
+
+    session = TracingSession()          # opt in per session
+    install()                           # or trace every requests.Session
+
+Each call of ``Session.send`` (each HTTP exchange, redirects included: a
+redirect hop is its own span, a sibling of the first) becomes a client span,
+child of the active span, and its context is injected into the outgoing
+headers. With ``stream=True`` the span ends when the headers arrive.
+
+Requests that already carry the header ``b3: 0`` are not traced: that header
+says "do not trace this", and it is what our reporter sends with its own POSTs
+to the collector, so the tracer never traces itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import threading
+from typing import Any, Callable, Dict, Optional
+from urllib.parse import urlsplit
+
+import opentracing
+import requests
+from opentracing import Format, Span, Tracer, tags
+
+__all__ = ["TracingSession", "default_operation_name", "install", "uninstall"]
+
+OperationName = Callable[[requests.PreparedRequest], str]
+_Send = Callable[..., requests.Response]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_log = logging.getLogger(__name__)
+
+
+def default_operation_name(request: requests.PreparedRequest) -> str:
+    """The method alone: one span name per method, as for server spans."""
+    return request.method or "GET"
+
+
+class _Options:
+    __slots__ = ("tracer", "operation_name", "component")
+
+    def __init__(
+        self, tracer: Optional[Tracer], operation_name: OperationName, component: str
+    ) -> None:
+        self.tracer = tracer
+        self.operation_name = operation_name
+        self.component = component
+
+
+_DEFAULTS = _Options(None, default_operation_name, "requests")
+
+
+def _peer_tags(span_tags: Dict[str, Any], url: str) -> str:
+    """Add peer.* tags; return the URL without user:password."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if host:
+        span_tags[tags.PEER_HOSTNAME] = host
+        if ":" in host or host[-1].isdigit():
+            try:
+                ip = ipaddress.ip_address(host)
+            except ValueError:
+                pass
+            else:
+                key = tags.PEER_HOST_IPV4 if ip.version == 4 else tags.PEER_HOST_IPV6
+                span_tags[key] = host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = _DEFAULT_PORTS.get(parts.scheme)
+    if port is not None:
+        span_tags[tags.PEER_PORT] = port
+    if "@" in parts.netloc:
+        url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return url
+
+
+def _start_span(request: requests.PreparedRequest, options: _Options) -> Optional[Span]:
+    """A started, injected client span; None when not traced or tracing fails."""
+    try:
+        if request.headers.get("b3") == "0":
+            return None
+        tracer = options.tracer if options.tracer is not None else opentracing.global_tracer()
+        span_tags: Dict[str, Any] = {
+            tags.SPAN_KIND: tags.SPAN_KIND_RPC_CLIENT,
+            tags.COMPONENT: options.component,
+            tags.HTTP_METHOD: request.method,
+        }
+        span_tags[tags.HTTP_URL] = _peer_tags(span_tags, request.url or "")
+        try:
+            name = options.operation_name(request)
+        except Exception:
+            _log.debug("operation_name callback failed", exc_info=True)
+            name = default_operation_name(request)
+        span = tracer.start_span(operation_name=name, tags=span_tags)
+    except Exception:
+        _log.debug("could not start a client span; sending untraced", exc_info=True)
+        return None
+    try:
+        carrier: Dict[str, str] = {}
+        tracer.inject(span.context, Format.HTTP_HEADERS, carrier)
+        request.headers.update(carrier)
+    except Exception:
+        _log.debug("could not inject the span context", exc_info=True)
+    return span
+
+
+def _record_exception(span: Span, error: BaseException) -> None:
+    try:
+        span.set_tag(tags.ERROR, True)
+        span.log_kv(
+            {
+                "event": tags.ERROR,
+                "error.kind": type(error).__name__,
+                "error.object": error,
+                "message": str(error),
+            }
+        )
+    except Exception:
+        _log.debug("could not record an error on the client span", exc_info=True)
+
+
+def _record_response(span: Span, response: requests.Response) -> None:
+    try:
+        # After redirects, history[0] is this exchange's own response.
+        first = response.history[0] if response.history else response
+        code = first.status_code
+        span.set_tag(tags.HTTP_STATUS_CODE, code)
+        if code >= 500:
+            span.set_tag(tags.ERROR, True)
+    except Exception:
+        _log.debug("could not record the response on the client span", exc_info=True)
+
+
+def _finish(span: Span) -> None:
+    try:
+        span.finish()
+    except Exception:
+        _log.debug("could not finish the client span", exc_info=True)
+
+
+def _traced_send(
+    send: _Send, request: requests.PreparedRequest, kwargs: Dict[str, Any], options: _Options
+) -> requests.Response:
+    span = _start_span(request, options)
+    if span is None:
+        return send(request, **kwargs)
+    try:
+        response = send(request, **kwargs)
+    except BaseException as error:
+        if isinstance(error, Exception):
+            _record_exception(span, error)
+        _finish(span)
+        raise
+    _record_response(span, response)
+    _finish(span)
+    return response
+
+
+class TracingSession(requests.Session):
+    """A ``requests.Session`` whose every exchange is a client span.
+
+    ``tracer`` None means :func:`opentracing.global_tracer`, looked up per
+    request. ``operation_name(prepared_request)`` names the span.
+    """
+
+    def __init__(
+        self,
+        tracer: Optional[Tracer] = None,
+        *,
+        operation_name: OperationName = default_operation_name,
+        component: str = "requests",
+    ) -> None:
+        super().__init__()
+        self._tracing = _Options(tracer, operation_name, component)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        # A session restored by pickle has no _tracing (Session pickles a fixed
+        # attribute list): trace it with the defaults.
+        options = getattr(self, "_tracing", _DEFAULTS)
+        return _traced_send(super().send, request, kwargs, options)
+
+
+_lock = threading.Lock()
+_original_send: Optional[_Send] = None
+_installed: Optional[_Options] = None
+
+
+def _patched_send(
+    self: requests.Session, request: requests.PreparedRequest, **kwargs: Any
+) -> requests.Response:
+    original = _original_send
+    assert original is not None  # set before the patch, never cleared
+    options = _installed
+    if options is None or isinstance(self, TracingSession):
+        # Uninstalled while another patch sat on top of ours, or the session
+        # traces itself already: pass through.
+        return original(self, request, **kwargs)
+    return _traced_send(functools.partial(original, self), request, kwargs, options)
+
+
+def install(
+    tracer: Optional[Tracer] = None,
+    *,
+    operation_name: OperationName = default_operation_name,
+    component: str = "requests",
+) -> None:
+    """Trace every ``requests.Session`` (and so ``requests.get`` etc.).
+
+    Idempotent: calling it again only replaces the options.
+    """
+    global _original_send, _installed
+    with _lock:
+        _installed = _Options(tracer, operation_name, component)
+        if requests.Session.send is not _patched_send:
+            _original_send = requests.Session.send
+            requests.Session.send = _patched_send  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Undo :func:`install`; harmless when not installed."""
+    global _installed
+    with _lock:
+        _installed = None
+        if requests.Session.send is _patched_send and _original_send is not None:
+            requests.Session.send = _original_send  # type: ignore[method-assign]
+        # Otherwise someone patched on top of us: our wrapper stays in their
+        # chain but passes through, because _installed is None.
