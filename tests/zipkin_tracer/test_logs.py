@@ -145,3 +145,40 @@ def test_documented_format_renders_through_a_handler(
     assert "[trace_id= span_id=] outside" in lines[0]
     ctx = scope.span.context
     assert f"[trace_id={ctx.trace_id:016x} span_id={ctx.span_id:016x}] inside" in lines[1]
+
+
+def test_documented_dict_config_builds_the_filter(tracer: MockTracer) -> None:
+    import logging.config
+
+    stream = io.StringIO()
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "incremental": False,
+            "disable_existing_loggers": False,
+            "filters": {"trace": {"()": "zipkin_tracer.logs.TraceContextFilter", "tracer": tracer}},
+            "formatters": {"traced": {"format": "%(trace_id)s %(span_id)s %(message)s"}},
+            "handlers": {
+                "mem": {
+                    "class": "logging.StreamHandler",
+                    "stream": stream,
+                    "filters": ["trace"],
+                    "formatter": "traced",
+                }
+            },
+            "loggers": {"tests.logs.dictconfig": {"handlers": ["mem"], "propagate": False}},
+        }
+    )
+    logger = logging.getLogger("tests.logs.dictconfig")
+    try:
+        logger.warning("outside")
+        with tracer.start_active_span("op") as scope:
+            logger.warning("inside")
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+    ctx = scope.span.context
+    assert stream.getvalue().splitlines() == [
+        "  outside",
+        f"{ctx.trace_id:016x} {ctx.span_id:016x} inside",
+    ]
