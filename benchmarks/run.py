@@ -330,7 +330,9 @@ def bench_delivery(args: argparse.Namespace, targets: Targets, unavailable: Dict
                 d = r.delta()
                 if sink == "stand-in":
                     delivered = collector.counts()["spans"]
-                else:
+                elif "dropped" in d:  # ours: what was not dropped was accepted (202)
+                    delivered = max(0, produced - int(d["dropped"]))
+                else:  # OTel: spans in exports that returned SUCCESS
                     delivered = int(d.get("spans", 0))
                 r.teardown()
                 key = f"{sink}|{r.label}"

@@ -12,6 +12,7 @@ harness prints ``<name>: unavailable (<reason>)`` and carries on.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import threading
 import urllib.request
@@ -518,7 +519,7 @@ class OursRunner(Runner):
             self.tracer = ZipkinTracer(**kwargs)
         except Exception as e:
             raise Unavailable(f"ZipkinTracer(...) failed: {type(e).__name__}: {e}")
-        self._last_metrics: Dict[str, Any] = dict(self.tracer.metrics)
+        self._last_metrics: Dict[str, Any] = self.metrics()
 
     def one_span(self) -> None:
         span = self.tracer.start_span(OPERATION, tags=START_TAGS)
@@ -541,7 +542,8 @@ class OursRunner(Runner):
         return bool(self.tracer.flush(timeout=timeout))
 
     def metrics(self) -> Dict[str, Any]:
-        return dict(self.tracer.metrics)
+        # deep copy: nested counters (spans_dropped by reason) may be live dicts
+        return copy.deepcopy(dict(self.tracer.metrics))
 
     def delta(self) -> Dict[str, int]:
         now = self.metrics()
