@@ -35,6 +35,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# Benchmarks against peer tracers (not timed in CI). BENCH_ARGS=--quick for a smoke run.
+bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m pip install -q --no-deps 'jaeger-client==4.8.0'
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
 # A Zipkin server in the foreground, for a person (Ctrl-C stops it).
 zipkin:
 	$(PYTHON) scripts/zipkin_server.py run

@@ -63,12 +63,18 @@ setup(
             "flask>=2",
             "pyyaml",
         ],
+        # jaeger-client is installed by `make bench` with --no-deps: its
+        # dependency on PyPI's opentracing would shadow ours. These are the
+        # rest of what it needs.
         "bench": [
             "py_zipkin>=1.2,<2",
-            "opentelemetry-sdk",
-            "opentelemetry-exporter-zipkin-json",
-            "jaeger-client",
-            "psutil",
+            "opentelemetry-sdk>=1.20",
+            "opentelemetry-exporter-zipkin-json>=1.20",
+            "psutil>=5",
+            "tornado>=6,<7",
+            "threadloop>=1,<2",
+            "thrift>=0.13",
+            "six",
         ],
     },
     classifiers=[
