@@ -106,6 +106,7 @@ class ThriftV1Encoder(Encoder):
     def __init__(self) -> None:
         self._thrift: Any = None
         self._dump: Any = None
+        self._ensure()  # fail fast if thriftpy2 or the IDL is missing
 
     def _ensure(self) -> Any:
         if self._thrift is None:
@@ -172,9 +173,13 @@ class ThriftV1Encoder(Encoder):
             trace_id_high=to_signed64(high) if high else None,
         )
 
+    def dump(self, thrift_object: Any) -> bytes:
+        """TBinaryProtocol bytes of any struct of the IDL."""
+        self._ensure()
+        return self._dump(thrift_object)  # type: ignore[no-any-return]
+
     def encode_span(self, span: Any) -> bytes:
-        thrift_span = self.to_thrift(span)
-        return self._dump(thrift_span)
+        return self.dump(self.to_thrift(span))
 
     def message_size(self, span_sizes: Sequence[int]) -> int:
         return LIST_HEADER_SIZE + sum(span_sizes)
