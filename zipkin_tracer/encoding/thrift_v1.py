@@ -176,7 +176,7 @@ class ThriftV1Encoder(Encoder):
     def dump(self, thrift_object: Any) -> bytes:
         """TBinaryProtocol bytes of any struct of the IDL."""
         self._ensure()
-        return self._dump(thrift_object)  # type: ignore[no-any-return]
+        return self._dump(thrift_object)  # type: ignore[no-any-return, unused-ignore]
 
     def encode_span(self, span: Any) -> bytes:
         return self.dump(self.to_thrift(span))
