@@ -2,6 +2,25 @@
 
 import logging
 
+from zipkin_tracer.sampling import (
+    ConstSampler,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    Sampler,
+)
+from zipkin_tracer.span import ZipkinSpan, ZipkinSpanContext
+from zipkin_tracer.tracer import ZipkinTracer
+
 __version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ConstSampler",
+    "ProbabilisticSampler",
+    "RateLimitingSampler",
+    "Sampler",
+    "ZipkinSpan",
+    "ZipkinSpanContext",
+    "ZipkinTracer",
+]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

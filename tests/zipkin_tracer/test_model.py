@@ -1,0 +1,124 @@
+"""The OpenTracing → Zipkin mapping (zipkin-mapping §4), checked on the v2 view."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+
+from tests.zipkin_tracer.conftest import make_tracer
+from tests.zipkin_tracer.spans import T0, finished_span
+from zipkin_tracer.encoding.json_v2 import span_to_dict
+
+
+def view(tags: Dict[str, Any], **kwargs: Any) -> Dict[str, Any]:
+    tracer = make_tracer(max_tag_value_length=kwargs.pop("limit", 16384))
+    return span_to_dict(finished_span(tracer, tags=tags, **kwargs))
+
+
+@pytest.mark.parametrize(
+    "value, kind",
+    [
+        ("client", "CLIENT"),
+        ("server", "SERVER"),
+        ("producer", "PRODUCER"),
+        ("consumer", "CONSUMER"),
+    ],
+)
+def test_span_kind(value: str, kind: str) -> None:
+    out = view({"span.kind": value})
+    assert out["kind"] == kind and "tags" not in out
+
+
+def test_unknown_span_kind_stays_a_tag() -> None:
+    out = view({"span.kind": "resource"})
+    assert "kind" not in out and out["tags"] == {"span.kind": "resource"}
+
+
+def test_peer_tags_become_the_remote_endpoint() -> None:
+    out = view(
+        {
+            "span.kind": "client",
+            "peer.service": "DB",
+            "peer.ipv6": "2001:db8::1",
+            "peer.ipv4": 167772161,
+            "peer.port": "5432",
+            "peer.hostname": "db.local",
+        }
+    )
+    assert out["remoteEndpoint"] == {
+        "serviceName": "db",
+        "ipv4": "10.0.0.1",
+        "ipv6": "2001:db8::1",
+        "port": 5432,
+    }
+    assert out["tags"] == {"peer.hostname": "db.local"}
+
+
+def test_peer_hostname_ip_literal_fills_the_address() -> None:
+    out = view({"span.kind": "client", "peer.hostname": "10.1.2.3"})
+    assert out["remoteEndpoint"] == {"ipv4": "10.1.2.3"}
+    assert out["tags"] == {"peer.hostname": "10.1.2.3"}
+
+
+def test_unusable_peer_values_are_kept_as_tags() -> None:
+    out = view({"peer.ipv4": "not-an-ip", "peer.port": 70000, "peer.service": "x"})
+    assert out["remoteEndpoint"] == {"serviceName": "x"}
+    assert out["tags"] == {"peer.ipv4": "not-an-ip", "peer.port": "70000"}
+
+
+def test_error_tag() -> None:
+    assert "tags" not in view({"error": False})
+    assert view({"error": True})["tags"] == {"error": "true"}
+    assert view({"error": "timeout"})["tags"] == {"error": "timeout"}
+    logged = view(
+        {"error": True},
+        logs=[(T0 + 1, {"event": "error", "message": "boom", "error.object": ValueError()})],
+    )
+    assert logged["tags"] == {"error": "boom"}
+    by_object = view({"error": True}, logs=[(T0 + 1, {"error.object": KeyError("k")})])
+    assert by_object["tags"] == {"error": "'k'"}
+    empty = view({"error": True}, logs=[(T0 + 1, {"error.object": ValueError()})])
+    assert empty["tags"] == {"error": "ValueError"}
+
+
+def test_tag_values_are_strings_with_lowercase_bools() -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    out = view({"b": False, "i": 3, "f": 1.5, "n": None, "o": Unprintable(), 7: "key"})
+    tags = out["tags"]
+    assert tags["b"] == "false" and tags["i"] == "3" and tags["f"] == "1.5"
+    assert tags["n"] == "None" and tags["7"] == "key"
+    assert tags["o"].startswith("<") and "Unprintable" in tags["o"]
+    assert "sampling.priority" not in view({"sampling.priority": 1}).get("tags", {})
+
+
+def test_long_values_are_truncated() -> None:
+    out = view({"big": "x" * 100}, limit=10, logs=[(T0, {"k": "y" * 100})])
+    assert out["tags"]["big"] == "x" * 10
+    assert len(out["annotations"][0]["value"]) == 10
+
+
+def test_log_kv_annotations() -> None:
+    out = view(
+        {},
+        logs=[
+            (T0 + 1, {"event": "cache.miss"}),
+            (T0 + 2, {"event": "retry", "attempt": 2, "ok": True}),
+            (T0 + 3, {}),
+        ],
+    )
+    assert out["annotations"] == [
+        {"timestamp": T0 + 1, "value": "cache.miss"},
+        {"timestamp": T0 + 2, "value": "event=retry attempt=2 ok=true"},
+        {"timestamp": T0 + 3, "value": ""},
+    ]
+
+
+def test_local_endpoint_and_shared_only_for_server() -> None:
+    tracer = make_tracer(service_name="Checkout", local_ip="::ffff:10.0.0.9")
+    out = span_to_dict(finished_span(tracer, shared=True))
+    assert out["localEndpoint"] == {"serviceName": "checkout", "ipv4": "10.0.0.9"}
+    assert "shared" not in out

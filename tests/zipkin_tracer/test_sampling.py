@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import threading
+from typing import List
+
+import pytest
+
+from zipkin_tracer import ConstSampler, ProbabilisticSampler, RateLimitingSampler
+from zipkin_tracer.ids import MASK_64
+
+
+def test_const() -> None:
+    assert ConstSampler().is_sampled(1, "x") is True
+    assert ConstSampler(False).is_sampled(1, "x") is False
+
+
+def test_probabilistic_is_deterministic_on_the_low_64_bits() -> None:
+    sampler = ProbabilisticSampler(0.25)
+    boundary = 1 << 62
+    assert sampler.is_sampled(boundary - 1, "x")
+    assert not sampler.is_sampled(boundary, "x")
+    assert sampler.is_sampled((5 << 64) | (boundary - 1), "x")  # the high half is ignored
+    other = ProbabilisticSampler(0.25)
+    for trace_id in range(1, 1 << 64, (1 << 58) + 12345):
+        assert sampler.is_sampled(trace_id, "a") == other.is_sampled(trace_id, "b")
+
+
+def test_probabilistic_edges_and_rate() -> None:
+    assert ProbabilisticSampler(1.0).is_sampled(MASK_64, "x")
+    assert not ProbabilisticSampler(0.0).is_sampled(1, "x")
+    import random
+
+    rng = random.Random(7)
+    hits = sum(ProbabilisticSampler(0.1).is_sampled(rng.getrandbits(64), "x") for _ in range(20000))
+    assert 1700 < hits < 2300
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.01, float("nan"), "x", None])
+def test_probabilistic_rejects_bad_rates(rate: object) -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ProbabilisticSampler(rate)  # type: ignore[arg-type]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rate_limiting_token_bucket() -> None:
+    clock = FakeClock()
+    sampler = RateLimitingSampler(2, clock=clock)
+    assert [sampler.is_sampled(1, "x") for _ in range(3)] == [True, True, False]
+    clock.now += 0.5  # one token back
+    assert [sampler.is_sampled(1, "x") for _ in range(2)] == [True, False]
+    clock.now += 100  # capped at the bucket size
+    assert sum(sampler.is_sampled(1, "x") for _ in range(5)) == 2
+
+
+def test_rate_limiting_fractional_and_zero() -> None:
+    clock = FakeClock()
+    sampler = RateLimitingSampler(0.5, clock=clock)
+    assert sampler.is_sampled(1, "x") and not sampler.is_sampled(1, "x")
+    clock.now += 2
+    assert sampler.is_sampled(1, "x")
+    assert not RateLimitingSampler(0).is_sampled(1, "x")
+    with pytest.raises(ValueError, match=">= 0"):
+        RateLimitingSampler(-1)
+
+
+def test_rate_limiting_is_thread_safe() -> None:
+    clock = FakeClock()
+    sampler = RateLimitingSampler(100, clock=clock)
+    results: List[bool] = []
+
+    def work() -> None:
+        for _ in range(100):
+            results.append(sampler.is_sampled(1, "x"))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(results) == 100

@@ -1,0 +1,355 @@
+"""Every tracer option, resolved once: explicit argument > environment > default.
+
+Each option is validated here, and a bad value raises ``ValueError`` naming
+the option (and the environment variable it came from) and what is allowed.
+See ``docs/configuration.rst`` for the table.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
+from urllib.parse import urlsplit, urlunsplit
+
+from zipkin_tracer.sampling import (
+    ConstSampler,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    Sampler,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_SERVICE_NAME = "unknown_service"
+DEFAULT_COLLECTOR_URL = "http://localhost:9411"
+ENCODINGS = ("json", "thrift")
+DEFAULT_ENCODING = "json"
+PROPAGATIONS = ("b3", "b3-single")
+SAMPLER_TYPES = ("const", "probabilistic", "ratelimiting")
+_PATH_ENCODING = {"/api/v2/spans": "json", "/api/v1/spans": "thrift"}
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved, validated options of one tracer."""
+
+    service_name: str = DEFAULT_SERVICE_NAME
+    collector_url: str = DEFAULT_COLLECTOR_URL
+    encoding: str = DEFAULT_ENCODING
+    sampler: Sampler = field(default_factory=ConstSampler)
+    propagation: str = "b3"
+    trace_id_128bit: bool = False
+    supports_join: bool = True
+    max_tag_value_length: int = 16384
+    local_ip: Optional[str] = None
+    local_port: Optional[int] = None
+    max_queue_size: int = 10000
+    message_max_bytes: int = 500000
+    flush_interval: float = 1.0
+    timeout: float = 10.0
+    connect_timeout: float = 2.0
+    close_timeout: float = 2.0
+    headers: Dict[str, str] = field(default_factory=dict, repr=False)
+    verify: Union[bool, str] = True
+
+    @classmethod
+    def resolve(cls, environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
+        """Build a Config from keyword options (None = not given) and the environment."""
+        return resolve(environ=environ, **options)
+
+
+def _source(name: str, env: Optional[str]) -> str:
+    return f"{name} (from ${env})" if env else name
+
+
+def _pick(
+    name: str, value: Any, env_names: Tuple[str, ...], environ: Mapping[str, str]
+) -> Tuple[Any, Optional[str]]:
+    """The explicit value if given, else the first non-empty env var; with its origin."""
+    if value is not None:
+        return value, None
+    for env in env_names:
+        raw = environ.get(env)
+        if raw is not None and raw.strip() != "":
+            return raw.strip(), env
+    return None, None
+
+
+def parse_bool(name: str, value: Any, env: Optional[str] = None) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(
+        f"{_source(name, env)} must be a boolean (true/false, 1/0, yes/no), got {value!r}"
+    )
+
+
+def _number(
+    name: str,
+    value: Any,
+    env: Optional[str],
+    convert: Callable[[Any], T],
+    minimum: float,
+    what: str,
+) -> T:
+    error = ValueError(f"{_source(name, env)} must be {what}, got {value!r}")
+    if isinstance(value, bool):
+        raise error
+    try:
+        number = convert(value)
+    except (TypeError, ValueError, OverflowError):
+        raise error
+    if isinstance(number, float) and (math.isnan(number) or math.isinf(number)):
+        raise error
+    if number < minimum:  # type: ignore[operator]
+        raise error
+    if convert is int and isinstance(value, float) and value != number:
+        raise error
+    return number
+
+
+def _positive_int(name: str, value: Any, env: Optional[str]) -> int:
+    return _number(name, value, env, int, 1, "a positive integer")
+
+
+def _positive_float(name: str, value: Any, env: Optional[str]) -> float:
+    result = _number(name, value, env, float, 0, "a positive number of seconds")
+    if result <= 0:
+        raise ValueError(
+            f"{_source(name, env)} must be a positive number of seconds, got {value!r}"
+        )
+    return result
+
+
+def _choice(name: str, value: Any, env: Optional[str], allowed: Tuple[str, ...]) -> str:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in allowed:
+        raise ValueError(f"{_source(name, env)} must be one of {', '.join(allowed)}; got {value!r}")
+    return str(text)
+
+
+def parse_headers(name: str, value: Any, env: Optional[str] = None) -> Dict[str, str]:
+    """A mapping, or ``"k=v,k2=v2"`` text, as a dict of header strings."""
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, str):
+        items = []
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            key, sep, val = part.partition("=")
+            if not sep or not key.strip():
+                # never echo the value: headers often hold credentials
+                raise ValueError(
+                    f"{_source(name, env)} must be comma-separated key=value pairs "
+                    "(e.g. 'Authorization=Bearer x,X-Org=1'); an entry has no '=' or no key"
+                )
+            items.append((key.strip(), val.strip()))
+    else:
+        raise ValueError(
+            f"{_source(name, env)} must be a dict or 'k=v,k2=v2' text, got {type(value).__name__}"
+        )
+    headers: Dict[str, str] = {}
+    for key, val in items:
+        if not isinstance(key, str) or not isinstance(val, str):
+            raise ValueError(f"{_source(name, env)} keys and values must be strings")
+        headers[key] = val
+    return headers
+
+
+def parse_verify(name: str, value: Any, env: Optional[str] = None) -> Union[bool, str]:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE + _FALSE:
+            return lowered in _TRUE
+        if os.path.exists(value):
+            return value
+        raise ValueError(
+            f"{_source(name, env)} must be true, false or the path of a CA bundle; "
+            f"{value!r} is neither a boolean nor an existing path"
+        )
+    raise ValueError(
+        f"{_source(name, env)} must be true, false or the path of a CA bundle, got {value!r}"
+    )
+
+
+def split_collector_url(
+    name: str, value: Any, env: Optional[str] = None
+) -> Tuple[str, Optional[str]]:
+    """The base URL (no trailing slash) and the encoding its path implies, if any.
+
+    ``http://zipkin:9411/api/v2/spans`` is accepted as the base
+    ``http://zipkin:9411`` plus the hint "json" (``/api/v1/spans``: "thrift").
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{_source(name, env)} must be an http(s) URL, got {value!r}")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"{_source(name, env)} must be an http(s) URL such as http://localhost:9411, "
+            f"got {value!r}"
+        )
+    path = parts.path.rstrip("/")
+    hint = None
+    for suffix, encoding in _PATH_ENCODING.items():
+        if path.endswith(suffix):
+            path = path[: -len(suffix)].rstrip("/")
+            hint = encoding
+            break
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")), hint
+
+
+def build_sampler(
+    kind: Any, param: Any, kind_env: Optional[str], param_env: Optional[str]
+) -> Sampler:
+    sampler_type = _choice("sampler", kind, kind_env, SAMPLER_TYPES)
+    label = _source("sampler_param", param_env)
+    if sampler_type == "const":
+        if param is None:
+            return ConstSampler(True)
+        return ConstSampler(parse_bool("sampler_param", param, param_env))
+    if param is None:
+        raise ValueError(
+            f"sampler {sampler_type} needs a parameter (ZIPKIN_SAMPLER_PARAM): "
+            + (
+                "a rate between 0 and 1"
+                if sampler_type == "probabilistic"
+                else "the number of traces per second"
+            )
+        )
+    try:
+        if sampler_type == "probabilistic":
+            return ProbabilisticSampler(float(param))
+        return RateLimitingSampler(float(param))
+    except (TypeError, ValueError):
+        allowed = "a number between 0 and 1" if sampler_type == "probabilistic" else "a number >= 0"
+        raise ValueError(f"{label} for {sampler_type} must be {allowed}, got {param!r}")
+
+
+def _local_ip(name: str, value: Any, env: Optional[str]) -> str:
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise ValueError(f"{_source(name, env)} must be an IPv4 or IPv6 address, got {value!r}")
+
+
+def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
+    """Resolve every option; unknown option names raise ``TypeError``."""
+    env = os.environ if environ is None else environ
+    known = set(Config.__dataclass_fields__) | {"sampler_param"}
+    unknown = set(options) - known
+    if unknown:
+        raise TypeError(f"unknown tracer option(s): {', '.join(sorted(unknown))}")
+    out: Dict[str, Any] = {}
+
+    value, src = _pick(
+        "service_name",
+        options.get("service_name"),
+        ("ZIPKIN_SERVICE_NAME", "OTEL_SERVICE_NAME"),
+        env,
+    )
+    if value is None:
+        logger.warning(
+            "no service name given (service_name=, $ZIPKIN_SERVICE_NAME or $OTEL_SERVICE_NAME);"
+            " spans are reported as %r",
+            DEFAULT_SERVICE_NAME,
+        )
+        value = DEFAULT_SERVICE_NAME
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{_source('service_name', src)} must be a non-empty string")
+    out["service_name"] = value.strip()
+
+    value, src = _pick(
+        "collector_url",
+        options.get("collector_url"),
+        ("ZIPKIN_URL", "OTEL_EXPORTER_ZIPKIN_ENDPOINT"),
+        env,
+    )
+    url, hint = split_collector_url(
+        "collector_url", DEFAULT_COLLECTOR_URL if value is None else value, src
+    )
+    out["collector_url"] = url
+
+    value, src = _pick("encoding", options.get("encoding"), ("ZIPKIN_ENCODING",), env)
+    if value is None:
+        out["encoding"] = hint or DEFAULT_ENCODING
+    else:
+        encoding = _choice("encoding", value, src, ENCODINGS)
+        if hint is not None and hint != encoding:
+            raise ValueError(
+                f"collector_url ends with the {hint} path but encoding is {encoding!r} "
+                f"({_source('encoding', src)}); give the base URL (e.g. "
+                f"http://localhost:9411) or a matching encoding"
+            )
+        out["encoding"] = encoding
+
+    sampler = options.get("sampler")
+    if isinstance(sampler, Sampler):
+        out["sampler"] = sampler
+    elif sampler is not None and not isinstance(sampler, str):
+        raise ValueError(
+            "sampler must be a Sampler (ConstSampler, ProbabilisticSampler, "
+            f"RateLimitingSampler, ...) or one of {', '.join(SAMPLER_TYPES)}; got {sampler!r}"
+        )
+    else:
+        kind, kind_src = _pick("sampler", sampler, ("ZIPKIN_SAMPLER",), env)
+        param, param_src = _pick(
+            "sampler_param", options.get("sampler_param"), ("ZIPKIN_SAMPLER_PARAM",), env
+        )
+        out["sampler"] = build_sampler(kind or "const", param, kind_src, param_src)
+
+    value, src = _pick("propagation", options.get("propagation"), ("ZIPKIN_PROPAGATION",), env)
+    out["propagation"] = _choice("propagation", value or "b3", src, PROPAGATIONS)
+
+    for name, env_name, default in (
+        ("trace_id_128bit", "ZIPKIN_TRACE_ID_128BIT", False),
+        ("supports_join", "ZIPKIN_SUPPORTS_JOIN", True),
+    ):
+        value, src = _pick(name, options.get(name), (env_name,), env)
+        out[name] = default if value is None else parse_bool(name, value, src)
+
+    for name, env_name, int_default in (
+        ("max_tag_value_length", "ZIPKIN_MAX_TAG_VALUE_LENGTH", 16384),
+        ("max_queue_size", "ZIPKIN_MAX_QUEUE_SIZE", 10000),
+        ("message_max_bytes", "ZIPKIN_MESSAGE_MAX_BYTES", 500000),
+    ):
+        value, src = _pick(name, options.get(name), (env_name,), env)
+        out[name] = int_default if value is None else _positive_int(name, value, src)
+
+    for name, env_name, float_default in (
+        ("flush_interval", "ZIPKIN_FLUSH_INTERVAL", 1.0),
+        ("timeout", "ZIPKIN_TIMEOUT", 10.0),
+        ("connect_timeout", "ZIPKIN_CONNECT_TIMEOUT", 2.0),
+        ("close_timeout", "ZIPKIN_CLOSE_TIMEOUT", 2.0),
+    ):
+        value, src = _pick(name, options.get(name), (env_name,), env)
+        out[name] = float_default if value is None else _positive_float(name, value, src)
+
+    value, src = _pick("local_ip", options.get("local_ip"), ("ZIPKIN_LOCAL_IP",), env)
+    out["local_ip"] = None if value is None else _local_ip("local_ip", value, src)
+
+    value, src = _pick("local_port", options.get("local_port"), ("ZIPKIN_LOCAL_PORT",), env)
+    if value is not None:
+        value = _positive_int("local_port", value, src)
+        if value > 65535:
+            raise ValueError(f"{_source('local_port', src)} must be 1-65535, got {value!r}")
+    out["local_port"] = value
+
+    value, src = _pick("headers", options.get("headers"), ("ZIPKIN_HEADERS",), env)
+    out["headers"] = {} if value is None else parse_headers("headers", value, src)
+
+    value, src = _pick("verify", options.get("verify"), ("ZIPKIN_VERIFY",), env)
+    out["verify"] = True if value is None else parse_verify("verify", value, src)
+
+    return Config(**out)

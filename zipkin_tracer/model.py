@@ -1,0 +1,303 @@
+"""A finished span in Zipkin's terms (runs on the reporter's worker thread).
+
+This is the mapping of zipkin-mapping §4, shared by both encoders:
+
+* ``span.kind`` client/server/producer/consumer → ``kind`` (any other value
+  stays a tag); ``peer.service``/``peer.ipv4``/``peer.ipv6``/``peer.port``
+  → the remote endpoint (not tags); ``peer.hostname`` stays a tag and, when
+  it is an IP literal, also fills the remote address;
+* ``error``: a false value is dropped (Zipkin flags any ``error`` tag); a
+  true one becomes the logged message (``message``, else ``error.object``)
+  or "true"; any other value is kept as text;
+* ``sampling.priority`` is never a tag;
+* every other tag becomes a string (bools lowercase), truncated to
+  ``max_tag_value_length`` characters;
+* each ``log_kv`` call becomes one annotation: the ``event`` value alone,
+  else ``k=v`` pairs joined by spaces in insertion order.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+from opentracing import tags as ot_tags
+
+if TYPE_CHECKING:
+    from zipkin_tracer.span import ZipkinSpan
+
+logger = logging.getLogger(__name__)
+
+CLIENT = "CLIENT"
+SERVER = "SERVER"
+PRODUCER = "PRODUCER"
+CONSUMER = "CONSUMER"
+KINDS = {
+    ot_tags.SPAN_KIND_RPC_CLIENT: CLIENT,
+    ot_tags.SPAN_KIND_RPC_SERVER: SERVER,
+    ot_tags.SPAN_KIND_PRODUCER: PRODUCER,
+    ot_tags.SPAN_KIND_CONSUMER: CONSUMER,
+}
+_PEER_KEYS = frozenset(
+    (ot_tags.PEER_SERVICE, ot_tags.PEER_HOST_IPV4, ot_tags.PEER_HOST_IPV6, ot_tags.PEER_PORT)
+)
+_UNPRINTABLE = "<unprintable>"
+
+
+class Endpoint:
+    """A Zipkin endpoint: service name (lowercase), IPv4/IPv6 text, port."""
+
+    __slots__ = ("service_name", "ipv4", "ipv6", "port")
+
+    def __init__(
+        self,
+        service_name: Optional[str] = None,
+        ipv4: Optional[str] = None,
+        ipv6: Optional[str] = None,
+        port: Optional[int] = None,
+    ) -> None:
+        self.service_name = service_name.lower() if service_name else None
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.port = port if port else None
+
+    @classmethod
+    def local(cls, service_name: str, ip: Optional[str], port: Optional[int] = None) -> Endpoint:
+        ipv4, ipv6 = _split_ip(ip)
+        return cls(service_name, ipv4, ipv6, port)
+
+    def is_empty(self) -> bool:
+        return not (self.service_name or self.ipv4 or self.ipv6 or self.port)
+
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {}
+        if self.service_name:
+            out["serviceName"] = self.service_name
+        if self.ipv4:
+            out["ipv4"] = self.ipv4
+        if self.ipv6:
+            out["ipv6"] = self.ipv6
+        if self.port:
+            out["port"] = self.port
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Endpoint):
+            return NotImplemented
+        return (self.service_name, self.ipv4, self.ipv6, self.port) == (
+            other.service_name,
+            other.ipv4,
+            other.ipv6,
+            other.port,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.to_json()!r})"
+
+
+class ZipkinModelSpan:
+    """One span as Zipkin v2 sees it; the encoders only serialise this."""
+
+    __slots__ = (
+        "trace_id",
+        "id",
+        "parent_id",
+        "name",
+        "kind",
+        "timestamp",
+        "duration",
+        "local_endpoint",
+        "remote_endpoint",
+        "annotations",
+        "tags",
+        "debug",
+        "shared",
+    )
+
+    def __init__(
+        self,
+        trace_id: int,
+        id: int,
+        parent_id: Optional[int],
+        name: str,
+        kind: Optional[str],
+        timestamp: int,
+        duration: int,
+        local_endpoint: Endpoint,
+        remote_endpoint: Optional[Endpoint],
+        annotations: List[Tuple[int, str]],
+        tags: Dict[str, str],
+        debug: bool,
+        shared: bool,
+    ) -> None:
+        self.trace_id = trace_id
+        self.id = id
+        self.parent_id = parent_id
+        self.name = name
+        self.kind = kind
+        self.timestamp = timestamp
+        self.duration = duration
+        self.local_endpoint = local_endpoint
+        self.remote_endpoint = remote_endpoint
+        self.annotations = annotations
+        self.tags = tags
+        self.debug = debug
+        self.shared = shared
+
+
+def _split_ip(ip: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    if not ip:
+        return None, None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None, None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped), None
+        return None, str(address)
+    return str(address), None
+
+
+def to_text(value: Any, limit: int) -> str:
+    """A tag or annotation value as Zipkin text: bools lowercase, never raises."""
+    if isinstance(value, str):
+        text = value
+    elif value is True:
+        text = "true"
+    elif value is False:
+        text = "false"
+    else:
+        try:
+            text = str(value)
+        except Exception:
+            try:
+                text = object.__repr__(value)
+            except Exception:
+                text = _UNPRINTABLE
+    if len(text) > limit:
+        text = text[:limit]
+    return text
+
+
+def _annotation_value(fields: Dict[str, Any], limit: int) -> str:
+    if len(fields) == 1 and "event" in fields:
+        return to_text(fields["event"], limit)
+    parts = []
+    for key, value in fields.items():
+        parts.append(f"{to_text(key, limit)}={to_text(value, limit)}")
+    text = " ".join(parts)
+    return text[:limit] if len(text) > limit else text
+
+
+def _ipv4(value: Any) -> Optional[str]:
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+        if isinstance(value, str):
+            return str(ipaddress.IPv4Address(value.strip()))
+    except ValueError:
+        pass
+    return None
+
+
+def _ipv6(value: Any) -> Optional[str]:
+    try:
+        if isinstance(value, str):
+            return str(ipaddress.IPv6Address(value.strip()))
+    except ValueError:
+        pass
+    return None
+
+
+def _port(value: Any) -> Optional[int]:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        return None
+    return port if 0 < port <= 65535 else None
+
+
+def _error_message(logs: List[Tuple[int, Dict[str, Any]]], limit: int) -> str:
+    for _, fields in logs:
+        if fields.get("event") == "error" or "error.object" in fields or "error.kind" in fields:
+            message = fields.get("message")
+            if message:
+                return to_text(message, limit)
+            error = fields.get("error.object")
+            if error is not None:
+                text = to_text(error, limit)
+                return text or type(error).__name__
+    return "true"
+
+
+def to_model(span: ZipkinSpan) -> ZipkinModelSpan:
+    """Map a finished span to Zipkin terms; never raises on odd tag values."""
+    tracer = span.tracer
+    limit = tracer.max_tag_value_length
+    context = span.context
+    kind: Optional[str] = None
+    tags: Dict[str, str] = {}
+    peer: Dict[str, Any] = {}
+    for raw_key, value in span.tags.items():
+        key = raw_key if isinstance(raw_key, str) else to_text(raw_key, limit)
+        if key == "span.kind":
+            mapped = KINDS.get(value) if isinstance(value, str) else None
+            if mapped is not None:
+                kind = mapped
+                continue
+        elif key in _PEER_KEYS:
+            peer[key] = value
+            continue
+        elif key == "sampling.priority":
+            continue
+        elif key == "error":
+            if value is False or value is None:
+                continue
+            if value is True:
+                tags[key] = _error_message(span.logs, limit)
+                continue
+        tags[key] = to_text(value, limit)
+
+    remote: Optional[Endpoint] = None
+    if peer or ot_tags.PEER_HOSTNAME in tags:
+        service = peer.get(ot_tags.PEER_SERVICE)
+        ipv4 = _ipv4(peer.get(ot_tags.PEER_HOST_IPV4))
+        ipv6 = _ipv6(peer.get(ot_tags.PEER_HOST_IPV6))
+        if ipv4 is None and ipv6 is None and ot_tags.PEER_HOSTNAME in tags:
+            ipv4, ipv6 = _split_ip(tags[ot_tags.PEER_HOSTNAME].strip())
+        # values we could not use as an address are kept as tags
+        for key in (ot_tags.PEER_HOST_IPV4, ot_tags.PEER_HOST_IPV6):
+            if key in peer and (ipv4 if key == ot_tags.PEER_HOST_IPV4 else ipv6) is None:
+                tags[key] = to_text(peer[key], limit)
+        port = _port(peer.get(ot_tags.PEER_PORT)) if ot_tags.PEER_PORT in peer else None
+        if ot_tags.PEER_PORT in peer and port is None:
+            tags[ot_tags.PEER_PORT] = to_text(peer[ot_tags.PEER_PORT], limit)
+        candidate = Endpoint(
+            to_text(service, limit) if service is not None else None, ipv4, ipv6, port
+        )
+        if not candidate.is_empty():
+            remote = candidate
+
+    annotations = [(ts, _annotation_value(fields, limit)) for ts, fields in span.logs]
+    name = span.operation_name
+    if not isinstance(name, str):
+        name = to_text(name, limit)
+    return ZipkinModelSpan(
+        trace_id=context.trace_id,
+        id=context.span_id,
+        parent_id=context.parent_id,
+        name=name,
+        kind=kind,
+        timestamp=span.start_us,
+        duration=span.duration_us,
+        local_endpoint=tracer.local_endpoint,
+        remote_endpoint=remote,
+        annotations=annotations,
+        tags=tags,
+        debug=context.debug,
+        shared=span.shared and kind == SERVER,
+    )

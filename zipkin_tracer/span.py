@@ -1,0 +1,274 @@
+"""ZipkinSpanContext and ZipkinSpan: what the application thread records.
+
+A span only *records* (raw tags, raw log dicts, integer microsecond times);
+turning that into Zipkin's model happens later, on the reporter's worker,
+in :mod:`zipkin_tracer.model`. An unsampled span records nothing at all but
+still carries a context that propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+
+from opentracing import Span, SpanContext
+
+from zipkin_tracer.ids import format_span_id, format_trace_id
+
+if TYPE_CHECKING:
+    from zipkin_tracer.tracer import ZipkinTracer
+
+logger = logging.getLogger(__name__)
+
+_EMPTY: Dict[str, str] = {}
+_monotonic_ns = time.monotonic_ns
+_time_ns = time.time_ns
+
+SAMPLING_PRIORITY = "sampling.priority"
+
+
+class ZipkinSpanContext(SpanContext):
+    """The propagated state of a span: IDs, sampling decision, baggage.
+
+    ``sampled`` is tri-state: True (record), False (don't), None (deferred:
+    only on extracted contexts). ``trace_id == 0`` marks a context extracted
+    without IDs (a bare sampling decision or baggage); a span started from it
+    begins a new trace that keeps the decision and the baggage.
+    ``remote`` is True for contexts that came from ``extract``.
+    Contexts are treated as immutable; baggage changes make a new one.
+    """
+
+    __slots__ = ("trace_id", "span_id", "parent_id", "sampled", "debug", "_baggage", "remote")
+
+    def __init__(
+        self,
+        trace_id: int,
+        span_id: int,
+        parent_id: Optional[int] = None,
+        sampled: Optional[bool] = True,
+        debug: bool = False,
+        baggage: Optional[Dict[str, str]] = None,
+        remote: bool = False,
+    ) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.parent_id = parent_id
+        self.sampled = sampled
+        self.debug = debug
+        self._baggage = baggage if baggage is not None else _EMPTY
+        self.remote = remote
+
+    @property
+    def baggage(self) -> Dict[str, str]:
+        return self._baggage
+
+    @property
+    def has_ids(self) -> bool:
+        return self.trace_id != 0
+
+    @property
+    def trace_id_hex(self) -> str:
+        return format_trace_id(self.trace_id)
+
+    @property
+    def span_id_hex(self) -> str:
+        return format_span_id(self.span_id)
+
+    def with_baggage_item(self, key: str, value: Optional[str]) -> ZipkinSpanContext:
+        baggage = dict(self._baggage)
+        if value is None:
+            baggage.pop(key, None)
+        else:
+            baggage[key] = value
+        return ZipkinSpanContext(
+            self.trace_id,
+            self.span_id,
+            self.parent_id,
+            self.sampled,
+            self.debug,
+            baggage,
+            self.remote,
+        )
+
+    def with_sampling(self, sampled: bool, debug: bool) -> ZipkinSpanContext:
+        return ZipkinSpanContext(
+            self.trace_id,
+            self.span_id,
+            self.parent_id,
+            sampled,
+            debug,
+            self._baggage,
+            self.remote,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ZipkinSpanContext):
+            return NotImplemented
+        return (
+            self.trace_id == other.trace_id
+            and self.span_id == other.span_id
+            and self.parent_id == other.parent_id
+            and self.sampled == other.sampled
+            and self.debug == other.debug
+            and dict(self._baggage) == dict(other._baggage)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        ids = (
+            f"{self.trace_id_hex}:{self.span_id_hex}:"
+            f"{'' if self.parent_id is None else format_span_id(self.parent_id)}"
+            if self.trace_id
+            else "no-ids"
+        )
+        return (
+            f"ZipkinSpanContext({ids}, sampled={self.sampled}, debug={self.debug}, "
+            f"baggage={dict(self._baggage)!r}{', remote' if self.remote else ''})"
+        )
+
+
+class ZipkinSpan(Span):
+    """A span that records for Zipkin; finish hands it, frozen, to the reporter.
+
+    Recorded state (read by :mod:`zipkin_tracer.model` after finish):
+    ``operation_name``, ``start_us`` (epoch µs), ``duration_us`` (≥ 1),
+    ``tags`` (raw values as given), ``logs`` (``(epoch µs, dict)`` pairs),
+    ``shared`` (a server span that joined its client's span ID),
+    ``kind_at_start``.
+    """
+
+    __slots__ = (
+        "_tracer",
+        "_context",
+        "operation_name",
+        "start_us",
+        "_start_mono",
+        "_wall_start",
+        "duration_us",
+        "tags",
+        "logs",
+        "shared",
+        "finished",
+    )
+
+    def __init__(
+        self,
+        tracer: ZipkinTracer,
+        context: ZipkinSpanContext,
+        operation_name: str,
+        start_time: Optional[float] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        shared: bool = False,
+    ) -> None:
+        self._tracer = tracer
+        self._context = context
+        self.operation_name = operation_name
+        self._start_mono = _monotonic_ns()
+        if start_time is None:
+            self.start_us = _time_ns() // 1000
+            self._wall_start = False
+        else:
+            self.start_us = int(start_time * 1_000_000)
+            self._wall_start = True
+        self.duration_us = 0
+        self.tags: Dict[str, Any] = dict(tags) if tags and context.sampled else {}
+        self.logs: List[Tuple[int, Dict[str, Any]]] = []
+        self.shared = shared
+        self.finished = False
+
+    # -- opentracing.Span -------------------------------------------------
+
+    @property
+    def context(self) -> ZipkinSpanContext:
+        return self._context
+
+    @property
+    def tracer(self) -> ZipkinTracer:
+        return self._tracer
+
+    @property
+    def sampled(self) -> bool:
+        return bool(self._context.sampled)
+
+    def set_operation_name(self, operation_name: str) -> ZipkinSpan:
+        if not self.finished:
+            self.operation_name = operation_name
+        return self
+
+    def set_tag(self, key: str, value: Any) -> ZipkinSpan:
+        if key == SAMPLING_PRIORITY:
+            self._set_sampling_priority(value)
+            return self
+        if self._context.sampled and not self.finished:
+            self.tags[key] = value
+        return self
+
+    def log_kv(self, key_values: Dict[str, Any], timestamp: Optional[float] = None) -> ZipkinSpan:
+        if not self._context.sampled or self.finished:
+            return self
+        try:
+            if timestamp is None:
+                ts = self.start_us + (_monotonic_ns() - self._start_mono) // 1000
+            else:
+                ts = int(timestamp * 1_000_000)
+            self.logs.append((ts, dict(key_values)))
+        except Exception:  # a bad timestamp or a non-mapping: never raise into the app
+            logger.debug("ignored log_kv(%r, %r)", key_values, timestamp, exc_info=True)
+        return self
+
+    def set_baggage_item(self, key: str, value: str) -> ZipkinSpan:
+        self._context = self._context.with_baggage_item(key, value)
+        return self
+
+    def get_baggage_item(self, key: str) -> Optional[str]:
+        return self._context.baggage.get(key)
+
+    def finish(self, finish_time: Optional[float] = None) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        try:
+            if finish_time is not None:
+                duration = int(finish_time * 1_000_000) - self.start_us
+            elif self._wall_start:
+                duration = _time_ns() // 1000 - self.start_us
+            else:
+                duration = (_monotonic_ns() - self._start_mono) // 1000
+        except Exception:
+            logger.debug("ignored finish_time %r", finish_time, exc_info=True)
+            duration = (_monotonic_ns() - self._start_mono) // 1000
+        self.duration_us = duration if duration > 0 else 1
+        if self._context.sampled:
+            self._tracer._report(self)
+
+    # -- helpers ----------------------------------------------------------
+
+    def _set_sampling_priority(self, value: Any) -> None:
+        """``sampling.priority`` > 0 forces sampled + debug; 0 stops recording."""
+        if self.finished:
+            return
+        try:
+            priority = int(value)
+        except (TypeError, ValueError):
+            logger.debug("ignored sampling.priority %r", value)
+            return
+        if priority > 0:
+            if not self._context.sampled or not self._context.debug:
+                self._context = self._context.with_sampling(True, True)
+        else:
+            if self._context.sampled:
+                self.tags.clear()
+                self.logs.clear()
+                self._context = self._context.with_sampling(False, False)
+
+    @property
+    def finish_us(self) -> int:
+        return self.start_us + self.duration_us
+
+    def __repr__(self) -> str:
+        return (
+            f"ZipkinSpan({self.operation_name!r}, {self._context!r}"
+            f"{', finished' if self.finished else ''})"
+        )

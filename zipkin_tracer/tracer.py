@@ -1,0 +1,316 @@
+"""ZipkinTracer: the OpenTracing tracer that wires sampler, codecs and reporter."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any, Dict, List, Optional, Union
+
+from opentracing import (
+    Format,
+    Reference,
+    Scope,
+    ScopeManager,
+    Span,
+    SpanContext,
+    Tracer,
+    UnsupportedFormatException,
+)
+from opentracing.scope_managers import ThreadLocalScopeManager
+
+from zipkin_tracer.config import Config, resolve
+from zipkin_tracer.encoding import Encoder, encoder_for
+from zipkin_tracer.ids import MASK_64, generate_span_id, generate_trace_id
+from zipkin_tracer.model import Endpoint
+from zipkin_tracer.propagation.b3 import B3Propagator
+from zipkin_tracer.propagation.binary import BinaryPropagator
+from zipkin_tracer.reporting.base import SpanReporter
+from zipkin_tracer.span import SAMPLING_PRIORITY, ZipkinSpan, ZipkinSpanContext
+
+logger = logging.getLogger(__name__)
+
+_BINARY = BinaryPropagator()
+
+
+def detect_local_ip() -> str:
+    """The address of the interface that routes outward; 127.0.0.1 if none.
+
+    A UDP ``connect`` only asks the kernel for a route: nothing is sent.
+    """
+    for family, target in ((socket.AF_INET, "10.255.255.255"), (socket.AF_INET6, "2001:db8::1")):
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as probe:
+                probe.connect((target, 9))
+                address = probe.getsockname()[0]
+                if address and not address.startswith("0.") and address != "::":
+                    return str(address)
+        except OSError:
+            continue
+    return "127.0.0.1"
+
+
+def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
+    """The background HTTP reporter (zipkin_tracer.reporting / .transport)."""
+    from zipkin_tracer.reporting.reporter import AsyncReporter  # type: ignore[import-not-found]
+    from zipkin_tracer.transport.http import HttpSender  # type: ignore[import-not-found]
+
+    sender = HttpSender(
+        config.collector_url,
+        path=encoder.path,
+        content_type=encoder.content_type,
+        headers=config.headers,
+        timeout=config.timeout,
+        connect_timeout=config.connect_timeout,
+        verify=config.verify,
+    )
+    reporter: SpanReporter = AsyncReporter(
+        encoder,
+        sender,
+        max_queue_size=config.max_queue_size,
+        message_max_bytes=config.message_max_bytes,
+        flush_interval=config.flush_interval,
+        close_timeout=config.close_timeout,
+    )
+    return reporter
+
+
+class ZipkinTracer(Tracer):
+    """An ``opentracing.Tracer`` whose sampled spans are reported to Zipkin.
+
+    Every option is resolved by :mod:`zipkin_tracer.config` (explicit
+    argument > ``ZIPKIN_*`` environment variable > default). ``reporter``
+    replaces the default background HTTP reporter (e.g.
+    :class:`zipkin_tracer.testing.InMemoryReporter`); ``scope_manager``
+    defaults to ``ThreadLocalScopeManager``.
+    """
+
+    def __init__(
+        self,
+        service_name: Optional[str] = None,
+        *,
+        collector_url: Optional[str] = None,
+        encoding: Optional[str] = None,
+        sampler: Any = None,
+        propagation: Optional[str] = None,
+        trace_id_128bit: Optional[bool] = None,
+        reporter: Optional[SpanReporter] = None,
+        scope_manager: Optional[ScopeManager] = None,
+        **options: Any,
+    ) -> None:
+        config = resolve(
+            service_name=service_name,
+            collector_url=collector_url,
+            encoding=encoding,
+            sampler=sampler,
+            propagation=propagation,
+            trace_id_128bit=trace_id_128bit,
+            **options,
+        )
+        super().__init__(scope_manager or ThreadLocalScopeManager())
+        self.config = config
+        self.service_name = config.service_name
+        self.sampler = config.sampler
+        self.trace_id_128bit = config.trace_id_128bit
+        self.supports_join = config.supports_join
+        self.max_tag_value_length = config.max_tag_value_length
+        self.local_endpoint = Endpoint.local(
+            config.service_name, config.local_ip or detect_local_ip(), config.local_port
+        )
+        self.encoder = encoder_for(config.encoding)
+        if reporter is None:
+            reporter = build_default_reporter(config, self.encoder)
+        self.reporter = reporter
+        single = config.propagation == "b3-single"
+        self._http = B3Propagator(single=single, http=True)
+        self._text = B3Propagator(single=single, http=False)
+        self._closed = False
+        self.spans_started = 0
+        self.spans_sampled = 0
+        self.spans_not_sampled = 0
+        self.report_errors = 0
+
+    # -- spans ----------------------------------------------------------------
+
+    def start_active_span(
+        self,
+        operation_name: str,
+        child_of: Union[Span, SpanContext, None] = None,
+        references: Optional[List[Reference]] = None,
+        tags: Optional[Dict[str, Any]] = None,
+        start_time: Optional[float] = None,
+        ignore_active_span: bool = False,
+        finish_on_close: bool = True,
+    ) -> Scope:
+        span = self.start_span(
+            operation_name=operation_name,
+            child_of=child_of,
+            references=references,
+            tags=tags,
+            start_time=start_time,
+            ignore_active_span=ignore_active_span,
+        )
+        return self.scope_manager.activate(span, finish_on_close)
+
+    def start_span(
+        self,
+        operation_name: Optional[str] = None,
+        child_of: Union[Span, SpanContext, None] = None,
+        references: Optional[List[Reference]] = None,
+        tags: Optional[Dict[str, Any]] = None,
+        start_time: Optional[float] = None,
+        ignore_active_span: bool = False,
+    ) -> ZipkinSpan:
+        parent: Any = None
+        if child_of is not None:
+            parent = child_of.context if isinstance(child_of, Span) else child_of
+        elif references:
+            try:
+                first = references[0] if isinstance(references, list) else references
+                parent = first.referenced_context
+            except (AttributeError, IndexError, TypeError):
+                parent = None
+        elif not ignore_active_span:
+            scope = self.scope_manager.active
+            if scope is not None and scope.span is not None:
+                parent = scope.span.context
+        if parent is not None and type(parent) is not ZipkinSpanContext:
+            if not isinstance(parent, ZipkinSpanContext):
+                parent = None
+        name = "" if operation_name is None else operation_name
+        shared = False
+        sampled: Optional[bool]
+        if parent is not None and parent.trace_id:
+            trace_id = parent.trace_id
+            sampled = parent.sampled
+            debug = parent.debug
+            if (
+                tags
+                and parent.remote
+                and sampled is not None
+                and self.supports_join
+                and tags.get("span.kind") == "server"
+            ):
+                span_id = parent.span_id
+                parent_id = parent.parent_id
+                shared = True
+            else:
+                span_id = generate_span_id()
+                parent_id = parent.span_id
+            baggage = parent.baggage
+        else:
+            trace_id = generate_trace_id(self.trace_id_128bit)
+            span_id = trace_id if trace_id <= MASK_64 else generate_span_id()
+            parent_id = None
+            if parent is not None:
+                sampled, debug, baggage = parent.sampled, parent.debug, parent.baggage
+            else:
+                sampled, debug, baggage = None, False, None
+        if debug:
+            sampled = True
+        if tags and SAMPLING_PRIORITY in tags:
+            try:
+                priority = int(tags[SAMPLING_PRIORITY])
+                sampled, debug = (True, True) if priority > 0 else (False, False)
+            except (TypeError, ValueError):
+                logger.debug("ignored sampling.priority %r", tags[SAMPLING_PRIORITY])
+        if sampled is None:
+            try:
+                sampled = bool(self.sampler.is_sampled(trace_id, name))
+            except Exception:
+                logger.debug("sampler %r failed; not sampling", self.sampler, exc_info=True)
+                sampled = False
+        self.spans_started += 1
+        if sampled:
+            self.spans_sampled += 1
+        else:
+            self.spans_not_sampled += 1
+        context = ZipkinSpanContext(
+            trace_id, span_id, parent_id, sampled, debug, baggage if baggage else None
+        )
+        return ZipkinSpan(self, context, name, start_time, tags, shared)
+
+    def _report(self, span: ZipkinSpan) -> None:
+        try:
+            self.reporter.report(span)
+        except Exception:
+            self.report_errors += 1
+            logger.debug("reporter %r failed to accept a span", self.reporter, exc_info=True)
+
+    # -- propagation ------------------------------------------------------------
+
+    def inject(self, span_context: Any, format: str, carrier: Any) -> None:
+        if isinstance(span_context, Span):
+            span_context = span_context.context
+        if format == Format.HTTP_HEADERS:
+            propagator: Any = self._http
+        elif format == Format.TEXT_MAP:
+            propagator = self._text
+        elif format == Format.BINARY:
+            propagator = _BINARY
+        else:
+            raise UnsupportedFormatException(format)
+        if not isinstance(span_context, ZipkinSpanContext):
+            logger.debug("not injecting a foreign span context %r", span_context)
+            return
+        propagator.inject(span_context, carrier)
+
+    def extract(self, format: str, carrier: Any) -> Optional[ZipkinSpanContext]:  # type: ignore[override, unused-ignore]
+        """The extracted context, or ``None`` when the carrier holds none.
+
+        Malformed B3 in headers or a text map never raises (the context is
+        dropped, as Brave does). Raises ``InvalidCarrierException`` for a
+        carrier of the wrong type, ``SpanContextCorruptedException`` for a
+        ``Format.BINARY`` payload that is not ours, and
+        ``UnsupportedFormatException`` for other formats.
+        """
+        if format == Format.HTTP_HEADERS:
+            return self._http.extract(carrier)
+        if format == Format.TEXT_MAP:
+            return self._text.extract(carrier)
+        if format == Format.BINARY:
+            return _BINARY.extract(carrier)
+        raise UnsupportedFormatException(format)
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """True when every span finished before the call reached the collector."""
+        return bool(self.reporter.flush(timeout))
+
+    def close(self, timeout: Optional[float] = None) -> bool:
+        """Flush, then stop the reporter; idempotent."""
+        if self._closed:
+            return True
+        self._closed = True
+        try:
+            self.sampler.close()
+        except Exception:
+            logger.debug("sampler close failed", exc_info=True)
+        return bool(self.reporter.close(timeout))
+
+    @property
+    def metrics(self) -> Dict[str, Any]:
+        """The reporter's counters plus spans started / sampled / not sampled."""
+        try:
+            snapshot = dict(self.reporter.metrics)
+        except Exception:
+            logger.debug("reporter metrics failed", exc_info=True)
+            snapshot = {}
+        snapshot.update(
+            spans_started=self.spans_started,
+            spans_sampled=self.spans_sampled,
+            spans_not_sampled=self.spans_not_sampled,
+            spans_report_errors=self.report_errors,
+        )
+        return snapshot
+
+    def __enter__(self) -> ZipkinTracer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close(self.config.close_timeout)
+
+    def __repr__(self) -> str:
+        return (
+            f"ZipkinTracer(service_name={self.service_name!r}, encoding={self.config.encoding!r})"
+        )
