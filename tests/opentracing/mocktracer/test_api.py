@@ -31,3 +31,13 @@ class TestMockTracerAPI(APICompatibilityCheckMixin, unittest.TestCase):
 class TestMockTracerWithContextVarsAPI(TestMockTracerAPI):
     def tracer(self) -> Tracer:
         return MockTracer(ContextVarsScopeManager())
+
+
+class TestMockTracerAPIPlainPytest(APICompatibilityCheckMixin):
+    """The mixin also works in a plain pytest class, without unittest.TestCase."""
+
+    def tracer(self) -> Tracer:
+        return MockTracer()
+
+    def is_parent(self, parent: Optional[Span], span: Span) -> bool:
+        return is_parent(parent, span)

@@ -61,3 +61,19 @@ def test_coroutines_inherit_the_active_span() -> None:
 
     IOLoop.current().run_sync(handler)
     assert seen[:2] == [span, span]
+
+
+def test_import_fails_without_tornado() -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    code = (
+        "import sys; sys.modules['tornado'] = None\n"
+        "try:\n    import opentracing.scope_managers.tornado\n"
+        "except ImportError:\n    raise SystemExit(0)\n"
+        "raise SystemExit(1)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(root))
+    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
