@@ -1,0 +1,1 @@
+"""Conformance mixins that any tracer's test suite can run."""
