@@ -15,6 +15,7 @@ $(STAMP): setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps 'basictracer==3.2.0'
 	touch $(STAMP)
 
 # The whole suite: lint, types, unit and integration tests (the session

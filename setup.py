@@ -62,6 +62,9 @@ setup(
             "build",
             "flask>=2",
             "pyyaml",
+            # basictracer itself is installed by `make bootstrap` with --no-deps:
+            # it depends on PyPI's opentracing, which would shadow ours.
+            "six>=1.10",
         ],
         # jaeger-client is installed by `make bench` with --no-deps: its
         # dependency on PyPI's opentracing would shadow ours. These are the
