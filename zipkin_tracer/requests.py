@@ -24,8 +24,9 @@ import threading
 from typing import Any, Callable, Dict, Optional
 from urllib.parse import urlsplit
 
-import opentracing
 import requests
+
+import opentracing
 from opentracing import Format, Span, Tracer, tags
 
 __all__ = ["TracingSession", "default_operation_name", "install", "uninstall"]

@@ -13,7 +13,6 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from opentracing import Span, SpanContext
-
 from zipkin_tracer.ids import format_span_id, format_trace_id
 
 if TYPE_CHECKING:
@@ -152,6 +151,8 @@ class ZipkinSpan(Span):
         "shared",
         "finished",
     )
+    _tracer: ZipkinTracer
+    _context: ZipkinSpanContext
 
     def __init__(
         self,

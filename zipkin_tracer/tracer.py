@@ -17,7 +17,6 @@ from opentracing import (
     UnsupportedFormatException,
 )
 from opentracing.scope_managers import ThreadLocalScopeManager
-
 from zipkin_tracer.config import Config, resolve
 from zipkin_tracer.encoding import Encoder, encoder_for
 from zipkin_tracer.ids import MASK_64, generate_span_id, generate_trace_id
@@ -164,12 +163,8 @@ class ZipkinTracer(Tracer):
         if child_of is not None:
             parent = child_of.context if isinstance(child_of, Span) else child_of
         elif references:
-            try:
-                first = references[0] if isinstance(references, list) else references
-                parent = first.referenced_context
-            except (AttributeError, IndexError, TypeError):
-                parent = None
-        elif not ignore_active_span:
+            parent = _first_referenced_context(references)
+        if parent is None and not ignore_active_span:
             scope = self.scope_manager.active
             if scope is not None and scope.span is not None:
                 parent = scope.span.context
@@ -314,3 +309,16 @@ class ZipkinTracer(Tracer):
         return (
             f"ZipkinTracer(service_name={self.service_name!r}, encoding={self.config.encoding!r})"
         )
+
+
+def _first_referenced_context(references: Any) -> Any:
+    """The first reference's context; references to None are ignored, as upstream does."""
+    try:
+        candidates = references if isinstance(references, (list, tuple)) else [references]
+        for reference in candidates:
+            context = getattr(reference, "referenced_context", None)
+            if context is not None:
+                return context
+    except TypeError:
+        pass
+    return None

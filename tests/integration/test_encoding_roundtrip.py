@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 import pytest
-from opentracing import Format
 
+from opentracing import Format
 from tests.integration.zipkin_api import ZipkinApi
 from zipkin_tracer import ZipkinTracer
 from zipkin_tracer.testing import InMemoryReporter

@@ -11,7 +11,6 @@ from typing import Any, Dict, List, Optional
 from opentracing.mocktracer import MockTracer
 from opentracing.scope_managers import ThreadLocalScopeManager
 from opentracing.scope_managers.contextvars import ContextVarsScopeManager
-
 from zipkin_tracer.logs import TraceContextFilter
 
 

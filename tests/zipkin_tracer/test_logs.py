@@ -6,12 +6,12 @@ import io
 import logging
 from typing import Any, Iterator
 
-import opentracing
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from opentracing.mocktracer import MockTracer
 
+import opentracing
+from opentracing.mocktracer import MockTracer
 from zipkin_tracer.logs import LOG_FORMAT, TraceContextFilter, format_id
 
 

@@ -7,13 +7,13 @@ import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import opentracing
 import pytest
 import requests
 import responses
+
+import opentracing
 from opentracing import Format, tags
 from opentracing.mocktracer import MockTracer
-
 from zipkin_tracer.requests import TracingSession, install, uninstall
 from zipkin_tracer.wsgi import TracingMiddleware
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
-import opentracing
 import pytest
+
+import opentracing
 from opentracing import Format, UnsupportedFormatException, child_of, follows_from
 from opentracing.scope_managers import ThreadLocalScopeManager
-
 from tests.zipkin_tracer.conftest import make_tracer
 from zipkin_tracer import ConstSampler, ZipkinSpanContext, ZipkinTracer
 from zipkin_tracer.reporting.base import SpanReporter

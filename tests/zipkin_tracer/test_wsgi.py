@@ -7,14 +7,14 @@ import sys
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 from wsgiref.util import FileWrapper, setup_testing_defaults
 
-import opentracing
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import opentracing
 from opentracing import Format, tags
 from opentracing.mocktracer import MockTracer
 from opentracing.scope_managers.contextvars import ContextVarsScopeManager
-
 from zipkin_tracer.wsgi import (
     SPAN_ENVIRON_KEY,
     TracingMiddleware,

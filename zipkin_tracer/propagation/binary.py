@@ -13,7 +13,6 @@ import json
 from typing import Any, Optional
 
 from opentracing import InvalidCarrierException, SpanContextCorruptedException
-
 from zipkin_tracer.propagation.b3 import B3Propagator
 from zipkin_tracer.span import ZipkinSpanContext
 

@@ -7,8 +7,8 @@ from typing import Dict, Optional, Tuple
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opentracing import Format, InvalidCarrierException
 
+from opentracing import Format, InvalidCarrierException
 from tests.zipkin_tracer.conftest import make_tracer
 from zipkin_tracer.propagation.b3 import B3Propagator
 from zipkin_tracer.span import ZipkinSpanContext

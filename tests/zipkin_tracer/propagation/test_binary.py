@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from opentracing import Format, InvalidCarrierException, SpanContextCorruptedException
 
+from opentracing import Format, InvalidCarrierException, SpanContextCorruptedException
 from tests.zipkin_tracer.conftest import make_tracer
 from zipkin_tracer import ZipkinSpanContext
 
