@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 from typing import Any, Dict, List, Optional, Union
@@ -32,19 +33,21 @@ _BINARY = BinaryPropagator()
 
 
 def detect_local_ip() -> str:
-    """The address of the interface that routes outward; 127.0.0.1 if none.
+    """The first non-loopback address this host's name resolves to; 127.0.0.1 if none.
 
-    A UDP ``connect`` only asks the kernel for a route: nothing is sent.
+    Resolving our own host name asks /etc/hosts or the resolver only: no probe
+    packet or route lookup towards any outside address. Set ``local_ip`` (or
+    ``ZIPKIN_LOCAL_IP``) where this guess is wrong, e.g. in containers.
     """
-    for family, target in ((socket.AF_INET, "10.255.255.255"), (socket.AF_INET6, "2001:db8::1")):
-        try:
-            with socket.socket(family, socket.SOCK_DGRAM) as probe:
-                probe.connect((target, 9))
-                address = probe.getsockname()[0]
-                if address and not address.startswith("0.") and address != "::":
-                    return str(address)
-        except OSError:
-            continue
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return "127.0.0.1"
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for info_family, _, _, _, sockaddr in infos:
+            address = str(sockaddr[0])
+            if info_family == family and not ipaddress.ip_address(address).is_loopback:
+                return address
     return "127.0.0.1"
 
 

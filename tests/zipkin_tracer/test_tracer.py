@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any, Dict, List, Optional
 
@@ -12,6 +13,7 @@ from opentracing import Format, UnsupportedFormatException, child_of, follows_fr
 from opentracing.scope_managers import ThreadLocalScopeManager
 from tests.zipkin_tracer.conftest import make_tracer
 from zipkin_tracer import ConstSampler, ZipkinSpanContext, ZipkinTracer
+from zipkin_tracer import tracer as tracer_module
 from zipkin_tracer.reporting.base import SpanReporter
 from zipkin_tracer.testing import InMemoryReporter
 
@@ -324,3 +326,35 @@ def test_default_encoder_and_repr() -> None:
     assert "frontend" in repr(tracer)
     assert "ZipkinSpanContext(" in repr(tracer.start_span("x").context)
     assert ZipkinSpanContext(1, 2).baggage == {}
+
+
+def _addrinfo(*addresses: str) -> list:
+    return [
+        (
+            socket.AF_INET6 if ":" in a else socket.AF_INET,
+            socket.SOCK_STREAM,
+            6,
+            "",
+            (a, 0, 0, 0) if ":" in a else (a, 0),
+        )
+        for a in addresses
+    ]
+
+
+def test_local_ip_prefers_a_non_loopback_ipv4(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda *a, **k: _addrinfo("127.0.1.1", "fd00::5", "192.0.2.7")
+    )
+
+    assert tracer_module.detect_local_ip() == "192.0.2.7"
+
+
+def test_local_ip_falls_back_to_ipv6_then_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: _addrinfo("127.0.0.1", "fd00::5"))
+    assert tracer_module.detect_local_ip() == "fd00::5"
+
+    def unresolvable(*args: object, **kwargs: object) -> list:
+        raise socket.gaierror("no such host")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unresolvable)
+    assert tracer_module.detect_local_ip() == "127.0.0.1"
