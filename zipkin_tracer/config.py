@@ -2,7 +2,7 @@
 
 Each option is validated here, and a bad value raises ``ValueError`` naming
 the option (and the environment variable it came from) and what is allowed.
-See ``docs/configuration.rst`` for the table.
+README.rst's Configuration section has the table.
 """
 
 from __future__ import annotations

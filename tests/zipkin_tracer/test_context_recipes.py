@@ -1,4 +1,4 @@
-"""The recipes of docs/instrumentation.rst: context across coroutines and threads."""
+"""The recipes of README.rst's "Context across threads and asyncio": coroutines and threads."""
 
 from __future__ import annotations
 
