@@ -21,6 +21,7 @@ TOO_LARGE = "too_large"
 SEND_FAILED = "send_failed"
 CLOSED = "closed"
 ENCODE_FAILED = "encode_failed"
+INTERNAL_ERROR = "internal_error"
 
 
 class ReporterMetrics:

@@ -30,6 +30,7 @@ from zipkin_tracer.reporting.log_limiter import LogLimiter, safe_log
 from zipkin_tracer.reporting.metrics import (
     CLOSED,
     ENCODE_FAILED,
+    INTERNAL_ERROR,
     QUEUE_FULL,
     SEND_FAILED,
     TOO_LARGE,
@@ -419,7 +420,11 @@ class AsyncReporter(SpanReporter):
                 if not more:
                     self._wake.wait(self._wait_timeout())
                 self._wake.clear()  # before draining, so no wake-up is lost
-                more = self._cycle()
+                try:
+                    more = self._cycle()
+                except Exception as error:  # a bug must not end delivery for good
+                    more = False
+                    self._abandon_in_flight(error)
                 if self._closing.is_set() and not more and not self._message.spans:
                     return
         except BaseException as error:  # say why delivery stopped
@@ -473,6 +478,8 @@ class AsyncReporter(SpanReporter):
         """Encode the span at ``_pos`` into the next message (sending a full one first)."""
         try:
             data = self._encoder.encode_span(span)
+            size = len(data)
+            alone = self._encoder.message_size([size])
         except Exception as error:  # a bad span must not stop the worker
             self._pos += 1
             self._drop_span(seq, ENCODE_FAILED)
@@ -482,9 +489,8 @@ class AsyncReporter(SpanReporter):
                 type(error).__name__,
             )
             return
-        size = len(data)
         self._encoded_bytes += size
-        if self._encoder.message_size([size]) > self._max_bytes:
+        if alone > self._max_bytes:
             self._pos += 1
             self._drop_span(seq, TOO_LARGE)
             self._log.warn(
@@ -498,6 +504,23 @@ class AsyncReporter(SpanReporter):
             self._send_message()
         self._message.add(seq, data, size)
         self._pos += 1
+
+    def _abandon_in_flight(self, error: Exception) -> None:
+        """Count what the worker held as dropped after an unexpected error, then go on."""
+        seqs, _ = self._message.take()
+        seqs += [seq for seq, _ in self._chunk[self._pos :]]
+        self._chunk, self._pos = [], 0
+        with self._lock:
+            self._metrics.failed(INTERNAL_ERROR, len(seqs))
+            for seq in seqs:
+                self._failed_locked(seq)
+            self._publish_locked()
+        self._log.warn(
+            "internal_error",
+            "Zipkin reporter dropped %d spans after an unexpected %s",
+            len(seqs),
+            type(error).__name__,
+        )
 
     def _drop_span(self, seq: int, reason: str) -> None:
         with self._lock:
@@ -528,7 +551,11 @@ class AsyncReporter(SpanReporter):
                 self._publish_locked()
 
     def _deliver(self, seqs: List[int], spans: List[bytes]) -> None:
-        body = self._encoder.encode_message(spans)
+        try:
+            body = self._encoder.encode_message(spans)
+        except Exception:  # the encoder's bug; count it, keep going
+            self._give_up(seqs, ENCODE_FAILED, "encode_failed", None)
+            return
         if len(body) > self._max_bytes and len(spans) > 1:
             self._split(seqs, spans)  # an encoder whose size math was off; never send it
             return

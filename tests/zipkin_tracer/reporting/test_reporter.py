@@ -6,7 +6,8 @@ import logging
 import random
 import threading
 import time
-from typing import Any, Dict, List
+import tracemalloc
+from typing import Any, Dict, List, Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -456,3 +457,73 @@ def test_flush_body_ids(reporters: List[AsyncReporter]) -> None:
     reporter.report(span(0))
     assert reporter.flush(5)
     assert span_ids(sender.bodies[0]) == [span(0)["id"]]
+
+
+class FlakyEncoder(DictJsonEncoder):
+    """Fails where the worker least expects it: sizing and framing."""
+
+    def __init__(self) -> None:
+        self.fail_framing = True
+        self.fail_sizing = False
+
+    def message_size(self, span_sizes: Sequence[int]) -> int:
+        if self.fail_sizing:
+            raise RuntimeError("sizing bug")
+        return super().message_size(span_sizes)
+
+    def encode_message(self, encoded_spans: Sequence[bytes]) -> bytes:
+        if self.fail_framing:
+            raise RuntimeError("framing bug")
+        return super().encode_message(encoded_spans)
+
+
+def test_encoder_bugs_are_counted_and_never_stop_delivery(reporters: List[AsyncReporter]) -> None:
+    encoder = FlakyEncoder()
+    sender = RecordingSender()
+    reporter = AsyncReporter(encoder, sender, close_at_exit=False)
+    reporters.append(reporter)
+    reporter.report(span(0))
+    assert reporter.flush(5) is False
+    encoder.fail_framing = False
+    encoder.fail_sizing = True
+    reporter.report(span(1))
+    assert reporter.flush(5) is False
+    encoder.fail_sizing = False
+    reporter.report(span(2))
+    assert reporter.flush(5) is True
+    assert sender.ids() == [span(2)["id"]]
+    m = reporter.metrics
+    assert m["spans_dropped"] == {"encode_failed": 2}
+    assert_invariant(m)
+
+
+def test_memory_stays_flat_while_the_collector_is_down(reporters: List[AsyncReporter]) -> None:
+    def down(body: bytes) -> None:
+        raise SendError("connection_error", retryable=True)
+
+    reporter = make(
+        reporters,
+        RecordingSender(down),
+        max_queue_size=1000,
+        flush_interval=0.001,
+        initial_backoff=0.001,
+        max_backoff=0.002,
+        retry_timeout=0.01,
+    )
+    tracemalloc.start()
+    try:
+        for i in range(20000):
+            reporter.report(span(i))
+        _, first = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        for i in range(100000):
+            reporter.report(span(i))
+        _, second = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Peak is the bounded queue plus one chunk, whatever the number of spans.
+    assert second < 4_000_000
+    assert second < first * 1.5
+    m = reporter.metrics
+    assert m["queued_spans"] <= 1000
+    assert_invariant(m)
