@@ -194,3 +194,23 @@ def test_fork_during_sends_deadlocks_neither_side() -> None:
         assert len(ids) == len(set(ids)) == 5 * 200 + 5
     finally:
         collector.stop()
+
+
+def test_an_unused_reporter_starts_no_thread_so_fork_stays_quiet() -> None:
+    # On 3.12+ forking a multi-threaded process warns; a pre-fork master that
+    # built a reporter but never traced must stay single-threaded.
+    result, _ = run(
+        """
+        import threading, warnings
+        warnings.simplefilter("error", DeprecationWarning)
+        r = reporter("http://127.0.0.1:9")
+        r.metrics
+        r.flush(0.1)
+        assert threading.active_count() == 1
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        sys.exit(os.waitpid(pid, 0)[1])
+        """
+    )
+    assert result.returncode == 0, result.stderr

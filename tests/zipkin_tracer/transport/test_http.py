@@ -265,3 +265,22 @@ def test_after_fork_in_child_forgets_the_session_without_closing_it() -> None:
         logging.getLogger(__name__).debug("ok")
     finally:
         server.stop()
+
+
+def test_verify_and_timeouts_reach_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def fake_post(self: requests.Session, url: str, **kwargs: object) -> requests.Response:
+        seen.update(kwargs)
+        response = requests.Response()
+        response.status_code = 202
+        return response
+
+    monkeypatch.setattr(requests.Session, "post", fake_post)
+    HttpSender("https://collector.test", timeout=10.0, connect_timeout=2.0).send(BODY)
+    assert seen["verify"] is True
+    assert seen["timeout"] == (2.0, 10.0)
+    assert seen["allow_redirects"] is False
+    HttpSender("https://collector.test", verify="/etc/ca.pem").send(BODY, timeout=0.5)
+    assert seen["verify"] == "/etc/ca.pem"
+    assert seen["timeout"] == (0.5, 0.5)
