@@ -68,7 +68,3 @@ class LogLimiter:
                 suppressed,
                 self._interval,
             )
-
-    def reset(self) -> None:
-        with self._lock:
-            self._state.clear()

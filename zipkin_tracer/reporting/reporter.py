@@ -197,7 +197,7 @@ class AsyncReporter(SpanReporter):
         self._retry_timeout = float(retry_timeout)
         self._chunk_size = int(chunk_size)
         self._close_at_exit = close_at_exit
-        self._log = LogLimiter(logger, log_interval)
+        self._log_interval = float(log_interval)
         self._backoff = _Backoff(float(initial_backoff), float(max_backoff))
         self._closed = False
         self._close_deadline = 0.0
@@ -231,8 +231,12 @@ class AsyncReporter(SpanReporter):
         self._waiters: List[_Waiter] = []
         self._last_flush_target = 0
         self._max_failed_seq = -1
+        # Serialises worker-side code: the worker holds it while it runs, a
+        # caller delivering in its place (no thread possible) takes it too.
+        self._drain_lock = threading.Lock()
         self._backoff.succeeded()
-        self._log.reset()
+        # New, not reset: a lock inherited across fork may be held.
+        self._log = LogLimiter(logger, self._log_interval)
 
     # -- application side ---------------------------------------------------------
     def report(self, span: Any) -> None:
@@ -415,6 +419,7 @@ class AsyncReporter(SpanReporter):
     def _run(self) -> None:
         TRACING_SUPPRESSED.set(True)
         more = False
+        self._drain_lock.acquire()
         try:
             while True:
                 if not more:
@@ -430,6 +435,8 @@ class AsyncReporter(SpanReporter):
         except BaseException as error:  # say why delivery stopped
             safe_log(logger, logging.ERROR, "Zipkin reporter worker stopped: %r", error)
             raise
+        finally:
+            self._drain_lock.release()
 
     def _wait_timeout(self) -> Optional[float]:
         if not self._message.spans:
@@ -660,6 +667,9 @@ class AsyncReporter(SpanReporter):
 
     def _drain_here(self, deadline: Optional[float]) -> None:
         """Deliver on the calling thread when no worker can run (exit path, failed start)."""
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._drain_lock.acquire(timeout=wait):
+            return  # someone else is delivering; the caller waits for the result
         token = TRACING_SUPPRESSED.set(True)
         try:
             while deadline is None or time.monotonic() < deadline:
@@ -670,6 +680,7 @@ class AsyncReporter(SpanReporter):
                     return
         finally:
             TRACING_SUPPRESSED.reset(token)
+            self._drain_lock.release()
 
     # -- fork ---------------------------------------------------------------------------
     def _check_pid(self) -> None:
@@ -701,7 +712,14 @@ def _before_fork() -> None:
     """Hold every reporter's queue lock so no thread forks mid-append (brief: no I/O under it)."""
     if not fork_hooks_enabled:
         return
-    for reporter in list(_REPORTERS):
+    reporters: List[AsyncReporter] = []
+    for _ in range(3):  # another thread may be adding a reporter right now
+        try:
+            reporters = list(_REPORTERS)
+            break
+        except RuntimeError:
+            continue
+    for reporter in reporters:
         reporter._lock.acquire()
         _held_at_fork.append(reporter)
 

@@ -83,10 +83,6 @@ class _SocketTracker:
             except (OSError, ValueError):
                 pass
 
-    def forget(self) -> None:
-        with self._lock:
-            self._sockets = weakref.WeakSet()
-
 
 def _tracked_adapter(tracker: _SocketTracker) -> HTTPAdapter:
     """An adapter whose pools register every socket they open with ``tracker``."""
@@ -253,4 +249,4 @@ class HttpSender(Sender):
         ``shutdown()`` and no TLS goodbye reach the connection the parent uses.
         """
         self._session = None
-        self._tracker.forget()
+        self._tracker = _SocketTracker()  # the old one's lock may be held

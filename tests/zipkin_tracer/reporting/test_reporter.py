@@ -516,7 +516,7 @@ def test_memory_stays_flat_while_the_collector_is_down(reporters: List[AsyncRepo
             reporter.report(span(i))
         _, first = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        for i in range(100000):
+        for i in range(50000):
             reporter.report(span(i))
         _, second = tracemalloc.get_traced_memory()
     finally:
