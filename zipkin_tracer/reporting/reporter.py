@@ -563,8 +563,11 @@ class AsyncReporter(SpanReporter):
         except Exception:  # the encoder's bug; count it, keep going
             self._give_up(seqs, ENCODE_FAILED, "encode_failed", None)
             return
-        if len(body) > self._max_bytes and len(spans) > 1:
-            self._split(seqs, spans)  # an encoder whose size math was off; never send it
+        if len(body) > self._max_bytes:  # the encoder's size math was off: never send it
+            if len(spans) > 1:
+                self._split(seqs, spans)
+            else:
+                self._give_up(seqs, TOO_LARGE, "too_large", None)
             return
         msg_deadline = time.monotonic() + self._retry_timeout
         last: Optional[SendError] = None

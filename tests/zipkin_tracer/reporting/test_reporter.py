@@ -554,3 +554,27 @@ def test_an_idle_reporter_costs_no_cpu(reporters: List[AsyncReporter]) -> None:
     cpu = time.process_time()
     threading.Event().wait(0.5)  # idle on purpose: measure what the worker burns
     assert time.process_time() - cpu < 0.02
+
+
+class UnderestimatingEncoder(DictJsonEncoder):
+    """Claims no framing at all: the reporter must still never send an oversized body."""
+
+    def message_size(self, span_sizes: Sequence[int]) -> int:
+        return sum(span_sizes) // 2
+
+
+def test_an_encoder_that_underestimates_sizes_cannot_oversize_a_message(
+    reporters: List[AsyncReporter],
+) -> None:
+    sender = RecordingSender()
+    reporter = AsyncReporter(
+        UnderestimatingEncoder(), sender, message_max_bytes=1000, close_at_exit=False
+    )
+    reporters.append(reporter)
+    for i in range(50):
+        reporter.report(span(i))
+    reporter.report(span(50, pad=1500))
+    reporter.flush(5)
+    assert all(len(body) <= 1000 for body in sender.bodies)
+    assert len(set(sender.ids())) == 50
+    assert reporter.metrics["spans_dropped"] == {"too_large": 1}
