@@ -1,0 +1,286 @@
+"""HttpSender: request shape with ``responses``; timeouts and faults over 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from typing import Iterator
+
+import pytest
+import requests
+import responses
+
+from tests.zipkin_tracer.reporting.fake_collector import (
+    Action,
+    Blackhole,
+    FakeCollector,
+    refused_url,
+)
+from zipkin_tracer.transport.base import MessageTooLarge, SendError
+from zipkin_tracer.transport.http import HttpSender, parse_retry_after, safe_endpoint
+
+URL = "http://collector.test:9411/api/v2/spans"
+BODY = b'[{"traceId":"00000000000000aa","id":"0000000000000001"}]'
+
+
+@pytest.fixture
+def mocked() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock() as rsps:
+        yield rsps
+
+
+def test_posts_to_the_path_with_content_type_and_b3_zero(mocked: responses.RequestsMock) -> None:
+    mocked.post(URL, status=202)
+    HttpSender("http://collector.test:9411/", path="/api/v2/spans").send(BODY)
+    request = mocked.calls[0].request
+    assert request.url == URL
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["b3"] == "0"
+    assert "Content-Encoding" not in request.headers  # tiny body: not worth gzip
+    assert request.body == BODY
+
+
+def test_thrift_content_type_and_v1_path(mocked: responses.RequestsMock) -> None:
+    mocked.post("http://collector.test:9411/api/v1/spans", status=202)
+    HttpSender(
+        "http://collector.test:9411", path="api/v1/spans", content_type="application/x-thrift"
+    ).send(b"\x0c\x00\x00\x00\x00")
+    assert mocked.calls[0].request.headers["Content-Type"] == "application/x-thrift"
+
+
+def test_large_bodies_are_gzipped(mocked: responses.RequestsMock) -> None:
+    mocked.post(URL, status=202)
+    body = b"[" + b",".join([BODY[1:-1]] * 100) + b"]"
+    HttpSender("http://collector.test:9411").send(body)
+    request = mocked.calls[0].request
+    assert request.headers["Content-Encoding"] == "gzip"
+    sent = request.body
+    assert isinstance(sent, bytes)
+    assert zlib.decompress(sent, 31) == body
+    assert len(sent) < len(body)
+
+
+def test_gzip_can_be_turned_off(mocked: responses.RequestsMock) -> None:
+    mocked.post(URL, status=202)
+    body = BODY * 100
+    HttpSender("http://collector.test:9411", gzip=False).send(body)
+    assert mocked.calls[0].request.body == body
+
+
+def test_extra_headers_are_sent_but_never_shown(
+    mocked: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    mocked.post(URL, status=202)
+    sender = HttpSender(
+        "http://collector.test:9411/", headers={"Authorization": "Bearer TOKEN-XYZ"}
+    )
+    sender.send(BODY)
+    assert mocked.calls[0].request.headers["Authorization"] == "Bearer TOKEN-XYZ"
+    assert "TOKEN" not in repr(sender)
+    assert sender.endpoint == URL
+
+
+@pytest.mark.parametrize("status", [200, 202, 204])
+def test_2xx_is_success(mocked: responses.RequestsMock, status: int) -> None:
+    mocked.post(URL, status=status)
+    HttpSender("http://collector.test:9411").send(BODY)
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [
+        (400, False),
+        (401, False),
+        (403, False),
+        (404, False),
+        (415, False),
+        (408, True),
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+        (301, False),
+    ],
+)
+def test_status_table(mocked: responses.RequestsMock, status: int, retryable: bool) -> None:
+    mocked.post(URL, status=status)
+    with pytest.raises(SendError) as raised:
+        HttpSender("http://collector.test:9411").send(BODY)
+    assert raised.value.retryable is retryable
+    assert raised.value.status == status
+    assert raised.value.cause == f"http_{status}"
+
+
+def test_413_means_split(mocked: responses.RequestsMock) -> None:
+    mocked.post(URL, status=413)
+    with pytest.raises(MessageTooLarge):
+        HttpSender("http://collector.test:9411").send(BODY)
+
+
+def test_retry_after_is_passed_on(mocked: responses.RequestsMock) -> None:
+    mocked.post(URL, status=503, headers={"Retry-After": "7"})
+    with pytest.raises(SendError) as raised:
+        HttpSender("http://collector.test:9411").send(BODY)
+    assert raised.value.retry_after == 7
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("3") == 3
+    assert parse_retry_after("-3") == 0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10
+
+
+def test_connection_errors_are_retryable(mocked: responses.RequestsMock) -> None:
+    mocked.post(URL, body=requests.exceptions.ConnectionError("reset"))
+    with pytest.raises(SendError) as raised:
+        HttpSender("http://collector.test:9411").send(BODY)
+    assert raised.value.retryable and raised.value.cause == "connection_error"
+
+
+def test_tls_errors_are_not_retried(mocked: responses.RequestsMock) -> None:
+    mocked.post(URL, body=requests.exceptions.SSLError("bad cert"))
+    with pytest.raises(SendError) as raised:
+        HttpSender("http://collector.test:9411").send(BODY)
+    assert not raised.value.retryable and raised.value.cause == "tls_error"
+
+
+def test_https_verifies_certificates_by_default() -> None:
+    assert HttpSender("https://collector.test").verify is True
+
+
+def test_safe_endpoint_strips_credentials_and_query() -> None:
+    assert safe_endpoint("https://u:p@h.example:8443/api/v2/spans?key=1") == (
+        "https://h.example:8443/api/v2/spans"
+    )
+
+
+# -- real sockets on 127.0.0.1 -------------------------------------------------------------
+
+
+def test_one_kept_alive_connection_for_many_messages() -> None:
+    server = FakeCollector()
+    try:
+        sender = HttpSender(server.url)
+        for _ in range(20):
+            sender.send(BODY)
+        assert server.requests == 20
+        assert len(server.peers) == 1
+    finally:
+        server.stop()
+
+
+def test_gzip_is_accepted_by_the_fake_collector() -> None:
+    server = FakeCollector()
+    try:
+        body = b"[" + b",".join([BODY[1:-1]] * 50) + b"]"
+        HttpSender(server.url).send(body)
+        assert server.headers[0]["Content-Encoding"] == "gzip"
+        assert server.bodies == [body]
+    finally:
+        server.stop()
+
+
+def test_refused_port_is_retryable_and_quick() -> None:
+    start = time.monotonic()
+    with pytest.raises(SendError) as raised:
+        HttpSender(refused_url()).send(BODY)
+    assert raised.value.retryable and raised.value.cause == "connection_error"
+    assert time.monotonic() - start < 1
+
+
+def test_reset_is_retryable() -> None:
+    server = FakeCollector(lambda n: Action(reset=True))
+    try:
+        with pytest.raises(SendError) as raised:
+            HttpSender(server.url).send(BODY)
+        assert raised.value.retryable
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    "action",
+    [Action(stall=True), Action(trickle=0.2), Action(slow_read=0.2)],
+    ids=["stall", "trickle", "slow-read"],
+)
+def test_total_timeout_is_enforced(action: Action) -> None:
+    server = FakeCollector(lambda n: action)
+    try:
+        sender = HttpSender(server.url, timeout=0.6, gzip=False)
+        body = b"[" + b"x" * 4_000_000 + b"]"  # big enough to outlast socket buffers
+        start = time.monotonic()
+        with pytest.raises(SendError) as raised:
+            sender.send(body)
+        assert time.monotonic() - start < 0.6 + 0.3
+        assert raised.value.retryable and raised.value.cause == "timeout"
+        # The sender recovers: next attempt opens a fresh connection.
+        server.script = lambda n: Action()
+        sender.send(b"[]")
+    finally:
+        server.stop()
+
+
+def test_blackhole_connect_and_read_time_out(caplog: pytest.LogCaptureFixture) -> None:
+    hole = Blackhole()
+    try:
+        start = time.monotonic()
+        with pytest.raises(SendError) as raised:
+            HttpSender(hole.url, timeout=0.5, connect_timeout=0.2).send(BODY)
+        assert time.monotonic() - start < 0.8
+        assert raised.value.cause == "timeout"
+    finally:
+        hole.close()
+
+
+def test_send_timeout_argument_shortens_the_attempt() -> None:
+    server = FakeCollector(lambda n: Action(stall=True))
+    try:
+        start = time.monotonic()
+        with pytest.raises(SendError):
+            HttpSender(server.url, timeout=10).send(BODY, timeout=0.3)
+        assert time.monotonic() - start < 0.6
+    finally:
+        server.stop()
+
+
+def test_after_fork_in_child_forgets_the_session_without_closing_it() -> None:
+    server = FakeCollector()
+    try:
+        sender = HttpSender(server.url)
+        sender.send(BODY)
+        session = sender._session
+        assert session is not None
+        adapter = session.get_adapter(server.url)
+        sender.after_fork_in_child()
+        assert sender._session is None
+        # The parent's pooled connection is untouched (still open).
+        pools = list(adapter.poolmanager.pools._container.values())  # type: ignore[attr-defined]
+        assert pools and pools[0].num_connections == 1
+        sender.send(BODY)
+        assert len(server.peers) == 2
+        logging.getLogger(__name__).debug("ok")
+    finally:
+        server.stop()
+
+
+def test_verify_and_timeouts_reach_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def fake_post(self: requests.Session, url: str, **kwargs: object) -> requests.Response:
+        seen.update(kwargs)
+        response = requests.Response()
+        response.status_code = 202
+        return response
+
+    monkeypatch.setattr(requests.Session, "post", fake_post)
+    HttpSender("https://collector.test", timeout=10.0, connect_timeout=2.0).send(BODY)
+    assert seen["verify"] is True
+    assert seen["timeout"] == (2.0, 10.0)
+    assert seen["allow_redirects"] is False
+    HttpSender("https://collector.test", verify="/etc/ca.pem").send(BODY, timeout=0.5)
+    assert seen["verify"] == "/etc/ca.pem"
+    assert seen["timeout"] == (0.5, 0.5)

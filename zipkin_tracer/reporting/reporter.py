@@ -1,0 +1,759 @@
+"""The asynchronous reporter: bounded queue, one background worker, delivery.
+
+Application threads only append to a bounded deque (``report``). One daemon
+worker, started by the first span, encodes spans, packs them into messages of
+at most ``message_max_bytes`` and hands each message to the sender, retrying
+transient failures with capped, fully jittered exponential backoff. One
+message is in flight at a time, so when the collector is slow or down the
+queue fills and new spans are dropped and counted: memory stays bounded.
+
+Accounting: every reported span gets a sequence number (its index among all
+reported spans). Spans are handled in order, so "everything before N is
+handled" is a single watermark, which is what ``flush`` waits for.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from zipkin_tracer.encoding.base import Encoder
+from zipkin_tracer.reporting.base import SpanReporter
+from zipkin_tracer.reporting.log_limiter import LogLimiter, safe_log
+from zipkin_tracer.reporting.metrics import (
+    CLOSED,
+    ENCODE_FAILED,
+    INTERNAL_ERROR,
+    QUEUE_FULL,
+    SEND_FAILED,
+    TOO_LARGE,
+    ReporterMetrics,
+)
+from zipkin_tracer.transport.base import (
+    TRACING_SUPPRESSED,
+    MessageTooLarge,
+    Sender,
+    SendError,
+)
+
+logger = logging.getLogger(__name__)
+
+DROP_NEWEST = "newest"
+DROP_OLDEST = "oldest"
+
+#: Upper bound assumed for the framing one more span adds to a message (JSON
+#: adds 1 byte, Thrift 0, proto3 a few). Only used to skip the exact size
+#: computation far from the limit; the encoded body is checked exactly.
+_FRAMING_SLACK = 64
+
+_Item = Tuple[int, Any]  # (sequence number, span)
+
+
+class _Waiter:
+    """One ``flush``/``close`` call waiting for spans below ``target``."""
+
+    __slots__ = ("failed", "target")
+
+    def __init__(self, target: int, failed: bool) -> None:
+        self.target = target
+        self.failed = failed
+
+
+class _Backoff:
+    """Exponential backoff with full jitter, drawn per attempt.
+
+    State survives across messages until a success: while the collector is
+    down the worker probes at most about once per backoff period.
+    """
+
+    def __init__(
+        self, initial: float, cap: float, rand: Callable[[], float] = random.random
+    ) -> None:
+        self.initial = initial
+        self.cap = cap
+        self._rand = rand
+        self.failures = 0
+        self._hint: Optional[float] = None
+
+    def delay(self) -> float:
+        if self.failures == 0:
+            return 0.0
+        if self._hint is not None:
+            return min(self._hint, self.cap)
+        ceiling = min(self.cap, self.initial * 2 ** min(self.failures - 1, 32))
+        return self._rand() * ceiling
+
+    def failed(self, retry_after: Optional[float]) -> None:
+        self.failures += 1
+        self._hint = retry_after
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self._hint = None
+
+
+class _Message:
+    """The next message: encoded spans, their sequence numbers and a size bound."""
+
+    def __init__(self, encoder: Encoder, max_bytes: int) -> None:
+        self._encoder = encoder
+        self._max_bytes = max_bytes
+        self.seqs: List[int] = []
+        self.spans: List[bytes] = []
+        self.sizes: List[int] = []
+        self.bound = 0  # >= the exact message size
+        self.started = 0.0
+
+    def fits(self, size: int) -> bool:
+        if not self.sizes:
+            return True
+        if self.bound + size + _FRAMING_SLACK <= self._max_bytes:
+            return True
+        exact = self._encoder.message_size(self.sizes + [size])
+        if exact <= self._max_bytes:
+            self.bound = exact - size  # add() puts ``size`` back
+            return True
+        return False
+
+    def add(self, seq: int, data: bytes, size: int) -> None:
+        if not self.sizes:
+            self.started = time.monotonic()
+            self.bound = self._encoder.message_size([size]) - size
+        self.seqs.append(seq)
+        self.spans.append(data)
+        self.sizes.append(size)
+        self.bound += size + _FRAMING_SLACK
+
+    def take(self) -> Tuple[List[int], List[bytes]]:
+        seqs, spans = self.seqs, self.spans
+        self.seqs, self.spans, self.sizes, self.bound = [], [], [], 0
+        return seqs, spans
+
+
+def _positive(name: str, value: float) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+class AsyncReporter(SpanReporter):
+    """Reports spans from a bounded queue through one background worker.
+
+    Defaults: 10 000 queued spans (drop newest when full), 500 000-byte
+    messages, a message leaves at most ``flush_interval`` seconds after its
+    first span, ``close`` (and the exit hook) waits at most ``close_timeout``.
+    A failed message is retried for ``retry_timeout`` seconds with backoff
+    from ``initial_backoff`` up to ``max_backoff`` (also the cap on a
+    collector's ``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        sender: Sender,
+        max_queue_size: int = 10000,
+        message_max_bytes: int = 500000,
+        flush_interval: float = 1.0,
+        close_timeout: float = 2.0,
+        *,
+        drop_policy: str = DROP_NEWEST,
+        retry_timeout: float = 60.0,
+        initial_backoff: float = 0.1,
+        max_backoff: float = 10.0,
+        close_at_exit: bool = True,
+        chunk_size: int = 1000,
+        log_interval: float = 60.0,
+    ) -> None:
+        for name, value in (
+            ("max_queue_size", max_queue_size),
+            ("message_max_bytes", message_max_bytes),
+            ("flush_interval", flush_interval),
+            ("close_timeout", close_timeout),
+            ("retry_timeout", retry_timeout),
+            ("initial_backoff", initial_backoff),
+            ("max_backoff", max_backoff),
+            ("chunk_size", chunk_size),
+        ):
+            _positive(name, value)
+        if not isinstance(max_queue_size, int) or not isinstance(message_max_bytes, int):
+            raise ValueError("max_queue_size and message_max_bytes must be integers")
+        if drop_policy not in (DROP_NEWEST, DROP_OLDEST):
+            raise ValueError(f"drop_policy must be {DROP_NEWEST!r} or {DROP_OLDEST!r}")
+        if message_max_bytes < encoder.message_size([64]):
+            raise ValueError("message_max_bytes cannot hold even one small span")
+        self._encoder = encoder
+        self._sender = sender
+        self._max_queue = max_queue_size
+        self._max_bytes = message_max_bytes
+        self._flush_interval = float(flush_interval)
+        self._close_timeout = float(close_timeout)
+        self._drop_oldest = drop_policy == DROP_OLDEST
+        self._retry_timeout = float(retry_timeout)
+        self._chunk_size = int(chunk_size)
+        self._close_at_exit = close_at_exit
+        self._log_interval = float(log_interval)
+        self._backoff = _Backoff(float(initial_backoff), float(max_backoff))
+        self._closed = False
+        self._close_deadline = 0.0
+        self._init_process_state()
+        _REPORTERS.add(self)
+
+    def _init_process_state(self) -> None:
+        """Everything a forked child must not share with its parent."""
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._metrics = ReporterMetrics(self._lock)
+        self._queue: Deque[_Item] = collections.deque()
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._halt = threading.Event()
+        self._close_done = threading.Event()
+        self._close_result = False
+        if self._closed:
+            self._closing.set()
+            self._close_done.set()
+        self._worker: Optional[threading.Thread] = None
+        # Worker-side state (only the worker, or a caller draining in its place).
+        self._message = _Message(self._encoder, self._max_bytes)
+        self._chunk: List[_Item] = []
+        self._pos = 0
+        self._encoded_bytes = 0
+        self._seen_queue_full = 0
+        # Flush bookkeeping, guarded by _lock.
+        self._inflight_floor: Optional[int] = None
+        self._waiters: List[_Waiter] = []
+        self._last_flush_target = 0
+        self._max_failed_seq = -1
+        # Serialises worker-side code: the worker holds it while it runs, a
+        # caller delivering in its place (no thread possible) takes it too.
+        self._drain_lock = threading.Lock()
+        self._backoff.succeeded()
+        # New, not reset: a lock inherited across fork may be held.
+        self._log = LogLimiter(logger, self._log_interval)
+
+    # -- application side ---------------------------------------------------------
+    def report(self, span: Any) -> None:
+        """Queue ``span``; never blocks on I/O and never raises."""
+        try:
+            if self._pid != os.getpid():
+                self._after_fork_without_hooks()
+            wake = False
+            with self._lock:
+                metrics = self._metrics
+                seq = metrics.spans
+                queue = self._queue
+                if self._closed:
+                    metrics.rejected(CLOSED)
+                    self._failed_locked(seq)
+                elif len(queue) < self._max_queue:
+                    wake = not queue
+                    queue.append((seq, span))
+                    metrics.queued()
+                elif self._drop_oldest:
+                    old_seq, _ = queue.popleft()
+                    metrics.evicted(QUEUE_FULL, 1)
+                    self._failed_locked(old_seq)
+                    queue.append((seq, span))
+                    metrics.queued()
+                    if self._waiters:
+                        self._cond.notify_all()
+                else:
+                    metrics.rejected(QUEUE_FULL)
+                    self._failed_locked(seq)
+            if wake:
+                if self._worker is None:
+                    self._start_worker()
+                self._wake.set()
+        except Exception:  # report() must never raise into the app
+            pass
+
+    @property
+    def metrics(self) -> Dict[str, Any]:
+        """A consistent snapshot of the counters (see :mod:`.metrics`)."""
+        self._check_pid()
+        return self._metrics.snapshot()
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Send everything reported so far; True once the collector accepted all of it.
+
+        False when ``timeout`` passed first or when a span reported since the
+        previous ``flush``/``close`` call was dropped.
+        """
+        self._check_pid()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            waiter = self._add_waiter_locked()
+            pending = self._floor_locked() < waiter.target
+        if pending:
+            if not self._worker_alive():
+                if self._closed:
+                    return self._await(waiter, time.monotonic())
+                self._start_worker()
+            if self._worker_alive():
+                self._wake.set()
+            else:
+                self._drain_here(deadline)
+        return self._await(waiter, deadline)
+
+    def close(self, timeout: Optional[float] = None) -> bool:
+        """Flush what is queued, then stop; returns within ``timeout`` (idempotent).
+
+        Spans still undelivered when the time is up are counted dropped with
+        reason ``closed``, as are spans reported afterwards.
+        """
+        self._check_pid()
+        budget = self._close_timeout if timeout is None else max(0.0, timeout)
+        deadline = time.monotonic() + budget
+        with self._lock:
+            if self._closed:
+                first = False
+            else:
+                first = True
+                self._closed = True
+                self._close_deadline = deadline
+                waiter = self._add_waiter_locked()
+        if not first:
+            self._close_done.wait(budget)
+            return self._close_result
+        self._closing.set()
+        self._wake.set()
+        worker = self._worker
+        if worker is not None and worker.is_alive():
+            worker.join(max(0.0, deadline - time.monotonic()))
+        else:
+            self._drain_here(deadline)
+        ok = self._await(waiter, deadline)
+        self._halt.set()
+        with self._lock:
+            leftover = len(self._queue)
+            for seq, _ in self._queue:
+                self._failed_locked(seq)
+            self._queue.clear()
+            self._metrics.evicted(CLOSED, leftover)
+            in_flight = self._metrics.in_flight_spans
+            self._cond.notify_all()
+        if worker is None or not worker.is_alive():
+            try:
+                self._sender.close()
+            except Exception:
+                pass
+        if leftover or in_flight:
+            safe_log(
+                logger,
+                logging.WARNING,
+                "Zipkin reporter closed before delivering everything to %s: "
+                "%d queued spans dropped, %d still in flight",
+                self._sender.endpoint,
+                leftover,
+                in_flight,
+            )
+        self._close_result = ok and not leftover
+        self._close_done.set()
+        return self._close_result
+
+    # -- flush bookkeeping (caller holds _lock) -------------------------------------
+    def _add_waiter_locked(self) -> _Waiter:
+        target = self._metrics.spans
+        waiter = _Waiter(target, failed=self._max_failed_seq >= self._last_flush_target)
+        self._last_flush_target = target
+        self._waiters.append(waiter)
+        return waiter
+
+    def _floor_locked(self) -> int:
+        """Every span with a smaller sequence number has been handled."""
+        floor = self._metrics.spans
+        if self._queue:
+            floor = min(floor, self._queue[0][0])
+        if self._inflight_floor is not None:
+            floor = min(floor, self._inflight_floor)
+        return floor
+
+    def _failed_locked(self, seq: int) -> None:
+        if seq > self._max_failed_seq:
+            self._max_failed_seq = seq
+        for waiter in self._waiters:
+            if seq < waiter.target:
+                waiter.failed = True
+
+    def _await(self, waiter: _Waiter, deadline: Optional[float]) -> bool:
+        with self._cond:
+            try:
+                while self._floor_locked() < waiter.target:
+                    if deadline is None:
+                        self._cond.wait()
+                        continue
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+                return not waiter.failed
+            finally:
+                self._waiters.remove(waiter)
+
+    # -- worker ---------------------------------------------------------------------
+    def _worker_alive(self) -> bool:
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
+    def _start_worker(self) -> None:
+        with self._lock:
+            if self._worker is not None or self._closed:
+                return
+            worker = threading.Thread(target=self._run, name="zipkin-reporter", daemon=True)
+            self._worker = worker
+        try:
+            worker.start()
+        except RuntimeError:
+            # At interpreter shutdown no thread may start; close() or flush()
+            # then delivers on the calling thread.
+            with self._lock:
+                self._worker = None
+
+    def _run(self) -> None:
+        TRACING_SUPPRESSED.set(True)
+        more = False
+        self._drain_lock.acquire()
+        try:
+            while True:
+                if not more:
+                    self._wake.wait(self._wait_timeout())
+                self._wake.clear()  # before draining, so no wake-up is lost
+                try:
+                    more = self._cycle()
+                except Exception as error:  # a bug must not end delivery for good
+                    more = False
+                    self._abandon_in_flight(error)
+                if self._closing.is_set() and not more and not self._message.spans:
+                    return
+        except BaseException as error:  # say why delivery stopped
+            safe_log(logger, logging.ERROR, "Zipkin reporter worker stopped: %r", error)
+            raise
+        finally:
+            self._drain_lock.release()
+
+    def _wait_timeout(self) -> Optional[float]:
+        if not self._message.spans:
+            return None
+        return max(0.0, self._message.started + self._flush_interval - time.monotonic())
+
+    def _cycle(self) -> bool:
+        """Take a chunk, pack it into messages, send what is due; True if more is queued."""
+        more = self._take_chunk()
+        while self._pos < len(self._chunk):
+            seq, span = self._chunk[self._pos]
+            self._add(seq, span)
+        message = self._message
+        if message.spans:
+            due = time.monotonic() >= message.started + self._flush_interval
+            wanted = not more and (self._closing.is_set() or bool(self._waiters))
+            if due or wanted:
+                self._send_message()
+        self._warn_queue_full()
+        return more
+
+    def _take_chunk(self) -> bool:
+        with self._lock:
+            queue = self._queue
+            count = min(len(queue), self._chunk_size)
+            self._chunk = [queue.popleft() for _ in range(count)]
+            self._pos = 0
+            self._metrics.taken(count)
+            self._publish_locked()
+            return bool(queue)
+
+    def _publish_locked(self) -> None:
+        """Expose the oldest in-flight span and the byte count; wake flush waiters."""
+        if self._message.seqs:
+            self._inflight_floor = self._message.seqs[0]
+        elif self._pos < len(self._chunk):
+            self._inflight_floor = self._chunk[self._pos][0]
+        else:
+            self._inflight_floor = None
+        self._metrics.span_bytes += self._encoded_bytes
+        self._encoded_bytes = 0
+        if self._waiters:
+            self._cond.notify_all()
+
+    def _add(self, seq: int, span: Any) -> None:
+        """Encode the span at ``_pos`` into the next message (sending a full one first)."""
+        try:
+            data = self._encoder.encode_span(span)
+            size = len(data)
+            alone = self._encoder.message_size([size])
+        except Exception as error:  # a bad span must not stop the worker
+            self._pos += 1
+            self._drop_span(seq, ENCODE_FAILED)
+            self._log.warn(
+                "encode_failed",
+                "Zipkin reporter could not encode a span (%s); it was dropped",
+                type(error).__name__,
+            )
+            return
+        self._encoded_bytes += size
+        if alone > self._max_bytes:
+            self._pos += 1
+            self._drop_span(seq, TOO_LARGE)
+            self._log.warn(
+                "too_large",
+                "Zipkin reporter dropped a span of %d bytes: larger than message_max_bytes=%d",
+                size,
+                self._max_bytes,
+            )
+            return
+        if not self._message.fits(size):
+            self._send_message()
+        self._message.add(seq, data, size)
+        self._pos += 1
+
+    def _abandon_in_flight(self, error: Exception) -> None:
+        """Count what the worker held as dropped after an unexpected error, then go on."""
+        seqs, _ = self._message.take()
+        seqs += [seq for seq, _ in self._chunk[self._pos :]]
+        self._chunk, self._pos = [], 0
+        with self._lock:
+            self._metrics.failed(INTERNAL_ERROR, len(seqs))
+            for seq in seqs:
+                self._failed_locked(seq)
+            self._publish_locked()
+        self._log.warn(
+            "internal_error",
+            "Zipkin reporter dropped %d spans after an unexpected %s",
+            len(seqs),
+            type(error).__name__,
+        )
+
+    def _drop_span(self, seq: int, reason: str) -> None:
+        with self._lock:
+            self._metrics.failed(reason, 1)
+            self._failed_locked(seq)
+            self._publish_locked()
+
+    def _warn_queue_full(self) -> None:
+        dropped = self._metrics.spans_dropped.get(QUEUE_FULL, 0)  # a racy read is fine here
+        if dropped != self._seen_queue_full:
+            self._seen_queue_full = dropped
+            self._log.warn(
+                "queue_full",
+                "Zipkin reporter queue is full (max_queue_size=%d): %d spans dropped so far; "
+                "is the collector at %s slow or down?",
+                self._max_queue,
+                dropped,
+                self._sender.endpoint,
+            )
+
+    # -- delivery -----------------------------------------------------------------------
+    def _send_message(self) -> None:
+        seqs, spans = self._message.take()
+        try:
+            self._deliver(seqs, spans)
+        finally:
+            with self._lock:
+                self._publish_locked()
+
+    def _deliver(self, seqs: List[int], spans: List[bytes]) -> None:
+        try:
+            body = self._encoder.encode_message(spans)
+        except Exception:  # the encoder's bug; count it, keep going
+            self._give_up(seqs, ENCODE_FAILED, "encode_failed", None)
+            return
+        if len(body) > self._max_bytes:  # the encoder's size math was off: never send it
+            if len(spans) > 1:
+                self._split(seqs, spans)
+            else:
+                self._give_up(seqs, TOO_LARGE, "too_large", None)
+            return
+        msg_deadline = time.monotonic() + self._retry_timeout
+        last: Optional[SendError] = None
+        while True:
+            deadline = msg_deadline
+            if self._closing.is_set():
+                deadline = min(deadline, self._close_deadline)
+            delay = self._backoff.delay()
+            if delay > 0:
+                self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                if self._closing.is_set():
+                    deadline = min(deadline, self._close_deadline)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                reason = CLOSED if self._closing.is_set() else SEND_FAILED
+                self._give_up(seqs, reason, last.cause if last else "deadline", last)
+                return
+            if self._backoff.failures:
+                with self._lock:
+                    self._metrics.retries += 1
+            try:
+                self._sender.send(body, timeout=remaining)
+            except MessageTooLarge:
+                self._backoff.succeeded()  # the collector is up, it just wants less
+                if len(spans) > 1:
+                    self._split(seqs, spans)
+                else:
+                    self._give_up(seqs, TOO_LARGE, "http_413", None)
+                return
+            except SendError as error:
+                if not error.retryable:
+                    self._backoff.succeeded()
+                    self._give_up(seqs, SEND_FAILED, error.cause, error)
+                    return
+                last = error
+                self._backoff.failed(error.retry_after)
+                self._log.warn(
+                    "retry:" + error.cause,
+                    "Zipkin collector %s failed (%s, status %s) with a message of %d spans; "
+                    "retrying with backoff, %d spans queued",
+                    self._sender.endpoint,
+                    error.cause,
+                    error.status,
+                    len(seqs),
+                    self._metrics.queued_spans,
+                )
+            except Exception as error:  # a broken sender must not kill us
+                self._give_up(seqs, SEND_FAILED, "error", None)
+                self._log.warn(
+                    "sender_error",
+                    "Zipkin sender for %s raised %s; message dropped",
+                    self._sender.endpoint,
+                    type(error).__name__,
+                )
+                return
+            else:
+                self._backoff.succeeded()
+                with self._lock:
+                    self._metrics.delivered(len(seqs), len(body))
+                return
+
+    def _split(self, seqs: List[int], spans: List[bytes]) -> None:
+        with self._lock:
+            self._metrics.messages_split += 1
+        half = len(spans) // 2
+        self._deliver(seqs[:half], spans[:half])
+        with self._lock:
+            self._publish_after_partial_locked(seqs[half])
+        self._deliver(seqs[half:], spans[half:])
+
+    def _publish_after_partial_locked(self, next_seq: int) -> None:
+        self._inflight_floor = next_seq
+        if self._waiters:
+            self._cond.notify_all()
+
+    def _give_up(
+        self, seqs: List[int], reason: str, cause: str, error: Optional[SendError]
+    ) -> None:
+        with self._lock:
+            self._metrics.failed(reason, len(seqs))
+            self._metrics.message_dropped(cause)
+            for seq in seqs:
+                self._failed_locked(seq)
+        self._log.warn(
+            "dropped:" + cause,
+            "Zipkin reporter dropped a message of %d spans to %s (%s, status %s, reason %s)",
+            len(seqs),
+            self._sender.endpoint,
+            cause,
+            error.status if error else None,
+            reason,
+        )
+
+    def _sleep(self, seconds: float) -> None:
+        """Back off; ``close()`` cuts the first wait short, later ones honour its deadline."""
+        if seconds <= 0:
+            return
+        event = self._halt if self._closing.is_set() else self._closing
+        event.wait(seconds)
+
+    def _drain_here(self, deadline: Optional[float]) -> None:
+        """Deliver on the calling thread when no worker can run (exit path, failed start)."""
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._drain_lock.acquire(timeout=wait):
+            return  # someone else is delivering; the caller waits for the result
+        token = TRACING_SUPPRESSED.set(True)
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                more = self._cycle()
+                if self._message.spans:
+                    self._send_message()
+                if not more:
+                    return
+        finally:
+            TRACING_SUPPRESSED.reset(token)
+            self._drain_lock.release()
+
+    # -- fork ---------------------------------------------------------------------------
+    def _check_pid(self) -> None:
+        if self._pid != os.getpid():
+            self._after_fork_without_hooks()
+
+    def _after_fork_without_hooks(self) -> None:
+        """Fork hooks did not run (e.g. uWSGI): re-initialise like the child hook."""
+        if self._pid != os.getpid():
+            self._after_fork_in_child()
+
+    def _after_fork_in_child(self) -> None:
+        """Start clean: the parent's queued spans are the parent's to send."""
+        self._init_process_state()
+        try:
+            self._sender.after_fork_in_child()
+        except Exception:
+            pass
+
+
+# -- process-wide hooks -------------------------------------------------------------------
+_REPORTERS: weakref.WeakSet[AsyncReporter] = weakref.WeakSet()
+_held_at_fork: List[AsyncReporter] = []
+#: Test switch: simulate servers whose fork does not run Python's hooks.
+fork_hooks_enabled = True
+
+
+def _before_fork() -> None:
+    """Hold every reporter's queue lock so no thread forks mid-append (brief: no I/O under it)."""
+    if not fork_hooks_enabled:
+        return
+    reporters: List[AsyncReporter] = []
+    for _ in range(3):  # another thread may be adding a reporter right now
+        try:
+            reporters = list(_REPORTERS)
+            break
+        except RuntimeError:
+            continue
+    for reporter in reporters:
+        reporter._lock.acquire()
+        _held_at_fork.append(reporter)
+
+
+def _after_fork_in_parent() -> None:
+    while _held_at_fork:
+        _held_at_fork.pop()._lock.release()
+
+
+def _after_fork_in_child() -> None:
+    held = list(_held_at_fork)
+    _held_at_fork.clear()
+    for reporter in held:
+        reporter._after_fork_in_child()
+
+
+def _close_all_at_exit() -> None:
+    """Bounded exit flush: each reporter gets at most its ``close_timeout``."""
+    for reporter in list(_REPORTERS):
+        if not reporter._close_at_exit:
+            continue
+        try:
+            reporter.close()
+        except BaseException:  # never change the exit status
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
+atexit.register(_close_all_at_exit)
