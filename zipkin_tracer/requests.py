@@ -12,7 +12,8 @@ headers. With ``stream=True`` the span ends when the headers arrive.
 
 Requests that already carry the header ``b3: 0`` are not traced: that header
 says "do not trace this", and it is what our reporter sends with its own POSTs
-to the collector, so the tracer never traces itself.
+to the collector, so the tracer never traces itself. Neither are calls made
+on the reporter's own thread (``transport.base.is_tracing_suppressed``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import requests
 
 import opentracing
 from opentracing import Format, Span, Tracer, tags
+from zipkin_tracer.transport.base import is_tracing_suppressed
 
 __all__ = ["TracingSession", "default_operation_name", "install", "uninstall"]
 
@@ -88,7 +90,7 @@ def _peer_tags(span_tags: Dict[str, Any], url: str) -> str:
 def _start_span(request: requests.PreparedRequest, options: _Options) -> Optional[Span]:
     """A started, injected client span; None when not traced or tracing fails."""
     try:
-        if request.headers.get("b3") == "0":
+        if request.headers.get("b3") == "0" or is_tracing_suppressed():
             return None
         tracer = options.tracer if options.tracer is not None else opentracing.global_tracer()
         span_tags: Dict[str, Any] = {

@@ -53,8 +53,8 @@ def detect_local_ip() -> str:
 
 def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
     """The background HTTP reporter (zipkin_tracer.reporting / .transport)."""
-    from zipkin_tracer.reporting.reporter import AsyncReporter  # type: ignore[import-not-found]
-    from zipkin_tracer.transport.http import HttpSender  # type: ignore[import-not-found]
+    from zipkin_tracer.reporting.reporter import AsyncReporter
+    from zipkin_tracer.transport.http import HttpSender
 
     sender = HttpSender(
         config.collector_url,

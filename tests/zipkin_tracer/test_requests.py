@@ -15,6 +15,7 @@ import opentracing
 from opentracing import Format, tags
 from opentracing.mocktracer import MockTracer
 from zipkin_tracer.requests import TracingSession, install, uninstall
+from zipkin_tracer.transport.base import TRACING_SUPPRESSED
 from zipkin_tracer.wsgi import TracingMiddleware
 
 BASE = "http://127.0.0.1:9"  # never contacted: `responses` answers
@@ -137,6 +138,21 @@ def test_b3_zero_is_not_traced(tracer: MockTracer, mocked: responses.RequestsMoc
     assert tracer.finished_spans() == []
     sent = mocked.calls[0].request.headers
     assert not any(name.lower().startswith("ot-tracer") for name in sent)
+
+
+def test_calls_on_a_suppressed_thread_are_not_traced(
+    tracer: MockTracer, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(f"{BASE}/x", status=200)
+    token = TRACING_SUPPRESSED.set(True)
+    try:
+        TracingSession(tracer).get(f"{BASE}/x")
+    finally:
+        TRACING_SUPPRESSED.reset(token)
+
+    assert tracer.finished_spans() == []
+    TracingSession(tracer).get(f"{BASE}/x")
+    assert len(tracer.finished_spans()) == 1
 
 
 def test_redirect_hops_are_sibling_spans(

@@ -1,0 +1,85 @@
+"""ZipkinTracer as users build it: default reporter, real HTTP, real Zipkin."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+import opentracing
+from opentracing import Format
+from tests.integration.zipkin_api import ZipkinApi
+from zipkin_tracer import ZipkinTracer
+
+README = Path(__file__).resolve().parents[2] / "README.rst"
+
+
+def trace_id_of(span: Any) -> str:
+    return format(span.context.trace_id, "016x" if span.context.trace_id < 2**64 else "032x")
+
+
+@pytest.mark.parametrize("encoding", ["json", "thrift"])
+def test_client_and_server_spans_arrive_through_the_default_reporter(
+    zipkin: ZipkinApi, zipkin_url: str, encoding: str
+) -> None:
+    client_tracer = ZipkinTracer(
+        service_name="e2e-client", collector_url=zipkin_url, encoding=encoding
+    )
+    server_tracer = ZipkinTracer(
+        service_name="e2e-server", collector_url=zipkin_url, encoding=encoding
+    )
+    try:
+        client = client_tracer.start_span(
+            "get /order", tags={"span.kind": "client", "peer.service": "e2e-server"}
+        )
+        headers: Dict[str, str] = {}
+        client_tracer.inject(client.context, Format.HTTP_HEADERS, headers)
+        parent = server_tracer.extract(Format.HTTP_HEADERS, headers)
+        server = server_tracer.start_span(
+            "get /order", child_of=parent, tags={"span.kind": "server", "http.status_code": 200}
+        )
+        server.log_kv({"event": "cache.miss", "key": "order:1"})
+        server.finish()
+        client.finish()
+
+        assert server_tracer.flush(timeout=10.0) is True
+        assert client_tracer.flush(timeout=10.0) is True
+    finally:
+        client_tracer.close(timeout=5.0)
+        server_tracer.close(timeout=5.0)
+
+    spans = zipkin.wait_for_trace(trace_id_of(client), spans=2)
+    by_kind = {span["kind"]: span for span in spans}
+    assert by_kind["CLIENT"]["localEndpoint"]["serviceName"] == "e2e-client"
+    assert by_kind["CLIENT"]["remoteEndpoint"]["serviceName"] == "e2e-server"
+    assert by_kind["SERVER"]["localEndpoint"]["serviceName"] == "e2e-server"
+    assert by_kind["SERVER"]["id"] == by_kind["CLIENT"]["id"]
+    assert by_kind["SERVER"].get("shared") is True
+    assert by_kind["SERVER"]["tags"]["http.status_code"] == "200"
+    assert [a["value"] for a in by_kind["SERVER"]["annotations"]] == ["event=cache.miss key=order:1"]
+    metrics = server_tracer.metrics
+    assert metrics["spans_delivered"] == 1
+    assert metrics["spans_dropped_total"] == 0
+
+
+def test_readme_quickstart_runs_against_a_real_zipkin(
+    zipkin: ZipkinApi, zipkin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's first code block, as written but for the collector address."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("Quickstart\n----------\n", 1)[1]
+    block = re.search(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", section)
+    assert block is not None
+    code = "\n".join(line[4:] for line in block.group(1).splitlines())
+    code = code.replace('"http://127.0.0.1:9411"', repr(zipkin_url))
+    code = code.replace("ProbabilisticSampler(0.25)", "ProbabilisticSampler(1.0)")
+    monkeypatch.setattr(opentracing, "tracer", opentracing.Tracer())
+    namespace: Dict[str, Any] = {}
+
+    exec(compile(code, str(README), "exec"), namespace)
+
+    tracer = namespace["tracer"]
+    assert tracer.metrics["spans_delivered"] == 1
+    assert tracer.metrics["spans_dropped_total"] == 0
