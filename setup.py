@@ -65,6 +65,11 @@ setup(
             # basictracer itself is installed by `make bootstrap` with --no-deps:
             # it depends on PyPI's opentracing, which would shadow ours.
             "six>=1.10",
+            # basictracer's generated protobuf code needs the pure-Python
+            # protobuf runtime (tests/conftest.py selects it).
+            "protobuf",
+            "gevent",
+            "tornado>=6",
         ],
         # jaeger-client is installed by `make bench` with --no-deps: its
         # dependency on PyPI's opentracing would shadow ours. These are the
