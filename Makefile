@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: bootstrap test unit integration lint typecheck zipkin demo bench wheel-check clean
+.PHONY: bootstrap test unit integration lint typecheck zipkin demo bench clean
 
 bootstrap: $(STAMP)
 
@@ -30,11 +30,16 @@ integration: $(STAMP)
 	$(PY) -m pytest -q tests -m integration
 
 lint: $(STAMP)
-	$(PY) -m ruff check opentracing zipkin_tracer tests benchmarks scripts
-	$(PY) -m ruff format --check opentracing zipkin_tracer tests benchmarks scripts
+	$(PY) -m ruff check opentracing zipkin_tracer tests benchmarks scripts demo
+	$(PY) -m ruff format --check opentracing zipkin_tracer tests benchmarks scripts demo
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+
+# Three services (ours with JSON and Thrift, and py_zipkin) in one trace,
+# read back from Zipkin. Uses $$ZIPKIN_URL, or starts a Zipkin server.
+demo: $(STAMP)
+	$(PY) demo/run.py
 
 # Benchmarks against peer tracers (not timed in CI). BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)

@@ -1,0 +1,128 @@
+"""Start demo services as separate processes and stop them, always."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+READY_TIMEOUT = 30.0
+
+
+class ServiceProcess:
+    """A running ``demo.service``; ``url`` is its base URL on 127.0.0.1."""
+
+    def __init__(
+        self,
+        name: str,
+        collector_url: str,
+        tracer: str = "ours",
+        encoding: str = "json",
+        downstream: Optional[str] = None,
+    ) -> None:
+        self.name = name
+        command = [sys.executable, "-m", "demo.service", name, "--tracer", tracer]
+        command += ["--encoding", encoding]
+        if downstream:
+            command += ["--downstream", downstream]
+        env = dict(os.environ, ZIPKIN_URL=collector_url, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.output: List[str] = []
+        self.port = self._wait_ready()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _wait_ready(self) -> int:
+        """Read stdout until ``READY <port>``, bounded by READY_TIMEOUT."""
+        found: Dict[str, int] = {}
+        done = threading.Event()
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self.output.append(line)
+                if line.startswith("READY ") and not done.is_set():
+                    found["port"] = int(line.split()[1])
+                    done.set()
+            done.set()
+
+        threading.Thread(target=read, name=f"{self.name}-stdout", daemon=True).start()
+        if not done.wait(READY_TIMEOUT) or "port" not in found:
+            self.stop()
+            raise RuntimeError(f"service {self.name} did not start:\n{''.join(self.output)}")
+        return found["port"]
+
+    def get(self, path: str, headers: Optional[Dict[str, str]] = None) -> Any:
+        response = requests.get(f"{self.url}{path}", headers=headers or {}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def flush(self) -> bool:
+        return bool(self.get("/_tracer/flush").get("flushed", True))
+
+    def metrics(self) -> Dict[str, Any]:
+        return dict(self.get("/_tracer/metrics"))
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM (the service closes its tracer), then SIGKILL after ``timeout``."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return int(self.process.returncode)
+
+
+class Cluster:
+    """Services started in order (downstream first); all stopped on exit."""
+
+    def __init__(self, collector_url: str) -> None:
+        self.collector_url = collector_url
+        self.services: List[ServiceProcess] = []
+
+    def start(
+        self,
+        name: str,
+        tracer: str = "ours",
+        encoding: str = "json",
+        downstream: Optional[ServiceProcess] = None,
+    ) -> ServiceProcess:
+        service = ServiceProcess(
+            name,
+            self.collector_url,
+            tracer=tracer,
+            encoding=encoding,
+            downstream=downstream.url if downstream else None,
+        )
+        self.services.append(service)
+        return service
+
+    def flush(self) -> bool:
+        return all([service.flush() for service in self.services])
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
