@@ -195,7 +195,8 @@ class PyZipkinService(Service):
             if not self.downstream:
                 return list(super().work(environ, start_response))
             with zipkin_span(service_name=self.name, span_name="GET", kind=Kind.CLIENT) as client:
-                client.add_remote_endpoint(host="127.0.0.1", service_name="downstream")
+                port = int(self.downstream.rsplit(":", 1)[1])
+                client.add_sa_binary_annotation(port=port, host="127.0.0.1")
                 return list(super().work(environ, start_response))
 
     def control(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
