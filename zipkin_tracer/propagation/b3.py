@@ -46,6 +46,7 @@ PARENT_ID = "x-b3-parentspanid"
 SAMPLED = "x-b3-sampled"
 FLAGS = "x-b3-flags"
 SINGLE = "b3"
+B3_KEYS = frozenset((TRACE_ID, SPAN_ID, PARENT_ID, SAMPLED, FLAGS, SINGLE))
 BAGGAGE_PREFIX = "ot-baggage-"
 
 _HTTP_NAMES = {
@@ -241,6 +242,7 @@ class B3Propagator:
                 f"carrier must be a mutable mapping (e.g. a dict), got {type(carrier).__name__}"
             )
         try:
+            _remove_stale_b3(carrier)
             for key, value in self.headers(context).items():
                 carrier[key] = value
         except Exception as error:
@@ -294,3 +296,17 @@ def single_value(context: ZipkinSpanContext) -> str:
     if context.parent_id:
         value += "-" + format_span_id(context.parent_id)
     return value
+
+
+def _remove_stale_b3(carrier: Any) -> None:
+    """Drop B3 keys already in the carrier, in either format and any case.
+
+    A forwarded ``b3`` header left beside fresh ``X-B3-*`` ones would win at
+    the receiver (B3 says the single header takes precedence) and orphan the
+    span being injected; a stale parent ID would mislead it the same way.
+    """
+    keys = getattr(carrier, "keys", None)
+    if keys is None or not hasattr(carrier, "__delitem__"):
+        return
+    for key in [k for k in keys() if isinstance(k, str) and k.lower() in B3_KEYS]:
+        del carrier[key]

@@ -210,6 +210,31 @@ def test_inject_vectors(
     assert carrier == ({} if single is None else {"b3": single})
 
 
+@pytest.mark.parametrize("propagation", ["b3", "b3-single"])
+def test_inject_replaces_stale_b3_of_either_format(propagation: str) -> None:
+    stale = {
+        "B3": "1111111111111111-2222222222222222-1",
+        "X-B3-TraceId": "1111111111111111",
+        "x-b3-spanid": "2222222222222222",
+        "X-B3-ParentSpanId": "3333333333333333",
+        "X-B3-Flags": "1",
+        "Accept": "text/plain",
+    }
+    tracer = make_tracer(propagation=propagation)
+    span = tracer.start_span("root")
+    carrier = dict(stale)
+
+    tracer.inject(span.context, Format.HTTP_HEADERS, carrier)
+
+    extracted = tracer.extract(Format.HTTP_HEADERS, carrier)
+    assert extracted is not None
+    assert (extracted.trace_id, extracted.span_id) == (span.context.trace_id, span.context.span_id)
+    assert extracted.parent_id is None and not extracted.debug
+    fresh: Dict[str, str] = {}
+    tracer.inject(span.context, Format.HTTP_HEADERS, fresh)
+    assert carrier == {"Accept": "text/plain", **fresh}
+
+
 def test_text_map_injects_lowercase_keys() -> None:
     carrier: Dict[str, str] = {}
     context = _ctx(True, parent=p).with_baggage_item("User-Id", "42")
