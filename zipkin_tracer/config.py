@@ -83,9 +83,14 @@ def _pick(
     return None, None
 
 
+MIN_MESSAGE_MAX_BYTES = 1024
+
+
 def parse_bool(name: str, value: Any, env: Optional[str] = None) -> bool:
     if isinstance(value, bool):
         return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
     raise ValueError(
@@ -319,13 +324,15 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
         value, src = _pick(name, options.get(name), (env_name,), env)
         out[name] = default if value is None else parse_bool(name, value, src)
 
-    for name, env_name, int_default in (
-        ("max_tag_value_length", "ZIPKIN_MAX_TAG_VALUE_LENGTH", 16384),
-        ("max_queue_size", "ZIPKIN_MAX_QUEUE_SIZE", 10000),
-        ("message_max_bytes", "ZIPKIN_MESSAGE_MAX_BYTES", 500000),
+    for name, env_name, int_default, minimum in (
+        ("max_tag_value_length", "ZIPKIN_MAX_TAG_VALUE_LENGTH", 16384, 1),
+        ("max_queue_size", "ZIPKIN_MAX_QUEUE_SIZE", 10000, 1),
+        # below this not even a small span fits in a message
+        ("message_max_bytes", "ZIPKIN_MESSAGE_MAX_BYTES", 500000, MIN_MESSAGE_MAX_BYTES),
     ):
         value, src = _pick(name, options.get(name), (env_name,), env)
-        out[name] = int_default if value is None else _positive_int(name, value, src)
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        out[name] = int_default if value is None else _number(name, value, src, int, minimum, what)
 
     for name, env_name, float_default in (
         ("flush_interval", "ZIPKIN_FLUSH_INTERVAL", 1.0),

@@ -45,7 +45,7 @@ ENV: Dict[str, str] = {
     "ZIPKIN_LOCAL_IP": "10.0.0.5",
     "ZIPKIN_LOCAL_PORT": "8080",
     "ZIPKIN_MAX_QUEUE_SIZE": "5",
-    "ZIPKIN_MESSAGE_MAX_BYTES": "1000",
+    "ZIPKIN_MESSAGE_MAX_BYTES": "4096",
     "ZIPKIN_FLUSH_INTERVAL": "0.5",
     "ZIPKIN_TIMEOUT": "3",
     "ZIPKIN_CONNECT_TIMEOUT": "1",
@@ -68,7 +68,7 @@ def test_every_option_from_the_environment() -> None:
         "10.0.0.5",
         8080,
     )
-    assert (config.max_queue_size, config.message_max_bytes) == (5, 1000)
+    assert (config.max_queue_size, config.message_max_bytes) == (5, 4096)
     assert (
         config.flush_interval,
         config.timeout,
@@ -146,7 +146,13 @@ def test_otel_endpoint_is_honoured() -> None:
         ({}, {"ZIPKIN_SAMPLER": "ratelimiting", "ZIPKIN_SAMPLER_PARAM": "x"}, "a number >= 0"),
         ({"max_tag_value_length": 0}, {}, "max_tag_value_length must be a positive integer"),
         ({"max_queue_size": "ten"}, {}, "max_queue_size must be a positive integer"),
-        ({"message_max_bytes": 1.5}, {}, "message_max_bytes must be a positive integer"),
+        ({"message_max_bytes": 1.5}, {}, "message_max_bytes must be an integer >= 1024"),
+        (
+            {},
+            {"ZIPKIN_MESSAGE_MAX_BYTES": "10"},
+            r"message_max_bytes \(from \$ZIPKIN_MESSAGE_MAX_BYTES\) must be an integer >= 1024",
+        ),
+        ({"supports_join": 2}, {}, "supports_join must be a boolean"),
         ({}, {"ZIPKIN_TIMEOUT": "-1"}, r"timeout \(from \$ZIPKIN_TIMEOUT\) must be a positive"),
         ({"flush_interval": 0}, {}, "flush_interval must be a positive number"),
         ({"connect_timeout": float("nan")}, {}, "connect_timeout must be"),
@@ -186,6 +192,16 @@ def test_sampler_by_name_and_const_param() -> None:
     )
     rl = resolve(environ={}, service_name="s", sampler="ratelimiting", sampler_param=2).sampler
     assert isinstance(rl, RateLimitingSampler) and rl.max_traces_per_second == 2.0
+
+
+@pytest.mark.parametrize("flag, expected", [(1, True), (0, False), (1.0, True), ("0", False)])
+def test_booleans_accept_one_and_zero_as_numbers(flag: Any, expected: bool) -> None:
+    config = resolve(
+        environ={}, service_name="s", trace_id_128bit=flag, supports_join=flag, sampler_param=flag
+    )
+
+    assert config.trace_id_128bit is expected and config.supports_join is expected
+    assert config.sampler.is_sampled(1, "x") is expected
 
 
 def test_verify_accepts_a_ca_path(tmp_path: Any) -> None:
