@@ -6,20 +6,25 @@ This is the mapping of zipkin-mapping §4, shared by both encoders:
   stays a tag); ``peer.service``/``peer.ipv4``/``peer.ipv6``/``peer.port``
   → the remote endpoint (not tags); ``peer.hostname`` stays a tag and, when
   it is an IP literal, also fills the remote address;
-* ``error``: a false value is dropped (Zipkin flags any ``error`` tag); a
+* ``error``: False, None, 0, "" or "false" is dropped (Zipkin flags any
+  ``error`` tag); a
   true one becomes the logged message (``message``, else ``error.object``)
   or "true"; any other value is kept as text;
 * ``sampling.priority`` is never a tag;
 * every other tag becomes a string (bools lowercase), truncated to
   ``max_tag_value_length`` characters;
 * each ``log_kv`` call becomes one annotation: the ``event`` value alone,
-  else ``k=v`` pairs joined by spaces in insertion order.
+  else ``k=v`` pairs joined by spaces in insertion order (an exception class
+  shows as its name, a traceback as its formatted frames); an empty log is
+  not an annotation.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+from traceback import format_tb
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from opentracing import tags as ot_tags
@@ -170,6 +175,10 @@ def to_text(value: Any, limit: int) -> str:
         text = "true"
     elif value is False:
         text = "false"
+    elif isinstance(value, type):  # error.kind logged as the exception class
+        text = value.__name__
+    elif isinstance(value, TracebackType):  # stack logged as a traceback object
+        text = "".join(format_tb(value))
     else:
         try:
             text = str(value)
@@ -221,6 +230,16 @@ def _port(value: Any) -> Optional[int]:
     return port if 0 < port <= 65535 else None
 
 
+def _is_false(value: Any) -> bool:
+    """``error`` values that mean "no error": False, None, 0, "" and "false"."""
+    try:
+        if isinstance(value, str):
+            return value.strip().lower() in ("", "false")
+        return value is None or value is False or (isinstance(value, (int, float)) and value == 0)
+    except Exception:
+        return False
+
+
 def _error_message(logs: List[Tuple[int, Dict[str, Any]]], limit: int) -> str:
     for _, fields in logs:
         if fields.get("event") == "error" or "error.object" in fields or "error.kind" in fields:
@@ -255,7 +274,7 @@ def to_model(span: ZipkinSpan) -> ZipkinModelSpan:
         elif key == "sampling.priority":
             continue
         elif key == "error":
-            if value is False or value is None:
+            if _is_false(value):
                 continue
             if value is True:
                 tags[key] = _error_message(span.logs, limit)
@@ -282,7 +301,7 @@ def to_model(span: ZipkinSpan) -> ZipkinModelSpan:
         if not candidate.is_empty():
             remote = candidate
 
-    annotations = [(ts, _annotation_value(fields, limit)) for ts, fields in span.logs]
+    annotations = [(ts, _annotation_value(fields, limit)) for ts, fields in span.logs if fields]
     name = span.operation_name
     if not isinstance(name, str):
         name = to_text(name, limit)

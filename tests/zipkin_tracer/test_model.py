@@ -68,7 +68,8 @@ def test_unusable_peer_values_are_kept_as_tags() -> None:
 
 
 def test_error_tag() -> None:
-    assert "tags" not in view({"error": False})
+    for no_error in (False, None, 0, "", "false", "False"):
+        assert "tags" not in view({"error": no_error}), no_error
     assert view({"error": True})["tags"] == {"error": "true"}
     assert view({"error": "timeout"})["tags"] == {"error": "timeout"}
     logged = view(
@@ -113,8 +114,25 @@ def test_log_kv_annotations() -> None:
     assert out["annotations"] == [
         {"timestamp": T0 + 1, "value": "cache.miss"},
         {"timestamp": T0 + 2, "value": "event=retry attempt=2 ok=true"},
-        {"timestamp": T0 + 3, "value": ""},
     ]
+
+
+def test_error_logs_of_context_managers_read_as_text() -> None:
+    tracer = make_tracer()
+    try:
+        with tracer.start_span("x") as span:
+            raise KeyError("m")
+    except KeyError:
+        pass
+
+    (annotation,) = span_to_dict(span)["annotations"]
+    assert "error.kind=KeyError " in annotation["value"]
+    assert "error.object='m'" in annotation["value"]
+    assert (
+        'in test_error_logs_of_context_managers_read_as_text\n    raise KeyError("m")'
+        in (annotation["value"])
+    )
+    assert "<traceback object" not in annotation["value"]
 
 
 def test_local_endpoint_and_shared_only_for_server() -> None:
