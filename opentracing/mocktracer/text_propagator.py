@@ -9,10 +9,12 @@ from opentracing import InvalidCarrierException, SpanContextCorruptedException
 from .context import SpanContext
 from .propagator import Propagator
 
-PREFIX_TRACER_STATE = "ot-tracer-"
-PREFIX_BAGGAGE = "ot-baggage-"
-FIELD_NAME_TRACE_ID = PREFIX_TRACER_STATE + "traceid"
-FIELD_NAME_SPAN_ID = PREFIX_TRACER_STATE + "spanid"
+# Named in lower case, as upstream names them, for code that imports them.
+prefix_tracer_state = "ot-tracer-"
+prefix_baggage = "ot-baggage-"
+field_name_trace_id = prefix_tracer_state + "traceid"
+field_name_span_id = prefix_tracer_state + "spanid"
+field_count = 2  # the tracer-state fields a valid carrier holds
 
 
 class TextPropagator(Propagator):
@@ -25,10 +27,10 @@ class TextPropagator(Propagator):
     def inject(self, span_context: SpanContext, carrier: Any) -> None:
         if not hasattr(carrier, "__setitem__"):
             raise InvalidCarrierException("carrier must be a dict-like object")
-        carrier[FIELD_NAME_TRACE_ID] = f"{span_context.trace_id:x}"
-        carrier[FIELD_NAME_SPAN_ID] = f"{span_context.span_id:x}"
+        carrier[field_name_trace_id] = f"{span_context.trace_id:x}"
+        carrier[field_name_span_id] = f"{span_context.span_id:x}"
         for key, value in span_context.baggage.items():
-            carrier[PREFIX_BAGGAGE + key] = value
+            carrier[prefix_baggage + key] = value
 
     def extract(self, carrier: Any) -> Optional[SpanContext]:
         try:
@@ -40,12 +42,12 @@ class TextPropagator(Propagator):
         baggage: Dict[str, str] = {}
         for raw_key, value in items:
             key = str(raw_key).lower()
-            if key == FIELD_NAME_TRACE_ID:
+            if key == field_name_trace_id:
                 trace_id = _parse_id(key, value)
-            elif key == FIELD_NAME_SPAN_ID:
+            elif key == field_name_span_id:
                 span_id = _parse_id(key, value)
-            elif key.startswith(PREFIX_BAGGAGE):
-                baggage[key[len(PREFIX_BAGGAGE) :]] = value
+            elif key.startswith(prefix_baggage):
+                baggage[key[len(prefix_baggage) :]] = value
         if trace_id is None or span_id is None:
             raise SpanContextCorruptedException("both trace id and span id are required")
         return SpanContext(trace_id=trace_id, span_id=span_id, baggage=baggage)

@@ -102,3 +102,13 @@ def test_frame_helper_round_trips() -> None:
 def test_binary_corrupted(carrier: bytearray) -> None:
     with pytest.raises(SpanContextCorruptedException):
         MockTracer().extract(Format.BINARY, carrier)
+
+
+def test_text_propagator_constants_keep_upstream_names() -> None:
+    from opentracing.mocktracer import text_propagator
+
+    assert text_propagator.prefix_tracer_state == "ot-tracer-"
+    assert text_propagator.prefix_baggage == "ot-baggage-"
+    assert text_propagator.field_name_trace_id == "ot-tracer-traceid"
+    assert text_propagator.field_name_span_id == "ot-tracer-spanid"
+    assert text_propagator.field_count == 2
