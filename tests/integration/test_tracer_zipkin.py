@@ -126,3 +126,19 @@ def test_readme_flask_example_traces_both_hops(
     assert server["id"] == caller and server["name"] == "get /items/<int:item_id>"
     assert client["parentId"] == caller and client["id"] == sent["X-B3-SpanId"]
     assert {s["localEndpoint"]["serviceName"] for s in spans} == {"frontend"}
+
+
+def test_readme_custom_reporter_block_delivers(zipkin: ZipkinApi, zipkin_url: str) -> None:
+    code = readme_block("build it yourself and hand it to the tracer:")
+    code = code.replace('"http://zipkin:9411"', repr(zipkin_url))
+    namespace: Dict[str, Any] = {}
+    exec(compile(code, str(README), "exec"), namespace)
+    tracer = namespace["tracer"]
+
+    span = tracer.start_span("custom reporter")
+    span.finish()
+    assert tracer.flush(timeout=10.0) is True
+    tracer.close(timeout=5.0)
+
+    (stored,) = zipkin.wait_for_trace(trace_id_of(span), spans=1)
+    assert stored["localEndpoint"]["serviceName"] == "checkout"

@@ -590,12 +590,12 @@ class AsyncReporter(SpanReporter):
                     self._metrics.retries += 1
             try:
                 self._sender.send(body, timeout=remaining)
-            except MessageTooLarge:
+            except MessageTooLarge as too_large:
                 self._backoff.succeeded()  # the collector is up, it just wants less
                 if len(spans) > 1:
                     self._split(seqs, spans)
                 else:
-                    self._give_up(seqs, TOO_LARGE, "http_413", None)
+                    self._give_up(seqs, TOO_LARGE, "http_413", too_large)
                 return
             except SendError as error:
                 if not error.retryable:
