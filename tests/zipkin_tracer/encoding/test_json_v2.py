@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Dict, List, Tuple
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.zipkin_tracer.conftest import make_tracer
 from tests.zipkin_tracer.spans import T0, finished_span
-from zipkin_tracer.encoding.json_v2 import JsonV2Encoder
+from zipkin_tracer.encoding.json_v2 import JsonV2Encoder, span_to_dict
 
 
 def test_client_span_matches_what_zipkin_reads_back_for_vector_b() -> None:
@@ -67,3 +71,55 @@ def test_framing_and_exact_size() -> None:
         assert encoder.message_size([len(x) for x in spans[:n]]) == len(message)
         assert len(json.loads(message)) == n
     assert (encoder.content_type, encoder.path) == ("application/json", "/api/v2/spans")
+
+
+_text = st.text(max_size=12)
+_values = st.one_of(_text, st.booleans(), st.integers(), st.floats(allow_nan=False), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=_text,
+    kind=st.sampled_from([None, "client", "server", "producer", "consumer", "other"]),
+    tags=st.dictionaries(_text, _values, max_size=4),
+    peer=st.fixed_dictionaries(
+        {},
+        optional={
+            "peer.service": _text,
+            "peer.ipv4": st.sampled_from(["10.0.0.1", "not an ip", 167772161]),
+            "peer.ipv6": st.sampled_from(["::1", "2001:db8::7"]),
+            "peer.port": st.integers(-5, 70000),
+        },
+    ),
+    logs=st.lists(st.dictionaries(_text, _values, max_size=3), max_size=3),
+    parent=st.sampled_from([None, 0x0020000000000001]),
+    flags=st.tuples(st.booleans(), st.booleans()),
+    service=st.sampled_from(["frontend", "Ünïcode", ""]),
+)
+def test_fast_path_is_byte_identical_to_json_dumps(
+    name: str,
+    kind: Any,
+    tags: Dict[str, Any],
+    peer: Dict[str, Any],
+    logs: List[Dict[str, Any]],
+    parent: Any,
+    flags: Tuple[bool, bool],
+    service: str,
+) -> None:
+    """encode_span builds the JSON by hand; it must equal json.dumps of the v2 dict."""
+    tracer = make_tracer(service_name=service or "unknown")
+    all_tags = {**tags, **peer}
+    if kind is not None:
+        all_tags["span.kind"] = kind
+    span = finished_span(
+        tracer,
+        name,
+        parent_id=parent,
+        tags=all_tags,
+        logs=[(T0 + i, fields) for i, fields in enumerate(logs)],
+        debug=flags[0],
+        shared=flags[1],
+    )
+    expected = json.dumps(span_to_dict(span), separators=(",", ":")).encode("ascii")
+
+    assert JsonV2Encoder().encode_span(span) == expected
