@@ -19,7 +19,7 @@ import ipaddress
 import struct
 import threading
 from pathlib import Path
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 from zipkin_tracer.encoding.base import Encoder
 from zipkin_tracer.ids import MASK_64, to_signed64
@@ -106,6 +106,7 @@ class ThriftV1Encoder(Encoder):
     def __init__(self) -> None:
         self._thrift: Any = None
         self._dump: Any = None
+        self._local: Tuple[Optional[Endpoint], Any] = (None, None)
         self._ensure()  # fail fast if thriftpy2 or the IDL is missing
 
     def _ensure(self) -> Any:
@@ -118,7 +119,10 @@ class ThriftV1Encoder(Encoder):
         """The thriftpy2 ``Span`` struct of one finished span."""
         thrift = self._ensure()
         model = to_model(span)
-        local = _thrift_endpoint(thrift, model.local_endpoint)
+        endpoint, local = self._local
+        if model.local_endpoint is not endpoint:  # the same on every span of a tracer
+            local = _thrift_endpoint(thrift, model.local_endpoint)
+            self._local = (model.local_endpoint, local)
         annotations: List[Any] = []
         binary: List[Any] = []
         begin = end = None
