@@ -43,7 +43,11 @@ class ServiceProcess:
             text=True,
         )
         self.output: List[str] = []
-        self.port = self._wait_ready()
+        try:
+            self.port = self._wait_ready()
+        except BaseException:  # not ready, Ctrl-C, ...: never leave the process behind
+            self.stop()
+            raise
         self.url = f"http://127.0.0.1:{self.port}"
 
     def _wait_ready(self) -> int:
@@ -62,7 +66,6 @@ class ServiceProcess:
 
         threading.Thread(target=read, name=f"{self.name}-stdout", daemon=True).start()
         if not done.wait(READY_TIMEOUT) or "port" not in found:
-            self.stop()
             raise RuntimeError(f"service {self.name} did not start:\n{''.join(self.output)}")
         return found["port"]
 
@@ -77,16 +80,25 @@ class ServiceProcess:
     def metrics(self) -> Dict[str, Any]:
         return dict(self.get("/_tracer/metrics"))
 
-    def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM (the service closes its tracer), then SIGKILL after ``timeout``."""
+    def terminate(self) -> None:
+        """Ask the service to stop: it shuts its server down and closes its tracer."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM (the service closes its tracer), then SIGKILL after ``timeout``."""
+        self.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         return int(self.process.returncode)
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines the service printed (its stdout and stderr)."""
+        printed = [line for line in self.output if not line.startswith("READY ")]
+        return "".join(printed[-lines:])
 
 
 class Cluster:
@@ -117,9 +129,12 @@ class Cluster:
         return all([service.flush() for service in self.services])
 
     def stop(self) -> None:
-        for service in reversed(self.services):
+        """SIGTERM to every service at once, then wait for (or kill) each one."""
+        services, self.services = self.services, []
+        for service in reversed(services):
+            service.terminate()
+        for service in reversed(services):
             service.stop()
-        self.services.clear()
 
     def __enter__(self) -> Cluster:
         return self

@@ -10,9 +10,10 @@ the printed links work (``python3 scripts/zipkin_server.py stop`` stops it).
 from __future__ import annotations
 
 import importlib.util
+import signal
 import sys
 from pathlib import Path
-from typing import List, Tuple
+from typing import Any, List, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -68,22 +69,29 @@ def send_requests(collector_url: str, frontend_url: str) -> List[str]:
     return trace_ids
 
 
-def main() -> int:
-    try:
-        collector_url, started = collector()
-    except Exception as error:
-        print(f"demo: no Zipkin collector: {error}", file=sys.stderr)
-        return 1
-    print(f"Zipkin collector: {collector_url}")
-    complete = True
+def run_services(collector_url: str) -> List[str]:
+    """Start the chain, send the requests, flush every tracer; always stop the services."""
     with Cluster(collector_url) as cluster:
-        pricing = cluster.start("pricing", tracer="py_zipkin")
-        backend = cluster.start("backend", encoding="thrift", downstream=pricing)
-        frontend = cluster.start("frontend", encoding="json", downstream=backend)
-        print("Services: " + ", ".join(f"{s.name} {s.url}" for s in cluster.services))
-        trace_ids = send_requests(collector_url, frontend.url)
-        if not cluster.flush():
-            print("warning: a service could not deliver all of its spans")
+        try:
+            pricing = cluster.start("pricing", tracer="py_zipkin")
+            backend = cluster.start("backend", encoding="thrift", downstream=pricing)
+            frontend = cluster.start("frontend", encoding="json", downstream=backend)
+            print("Services: " + ", ".join(f"{s.name} {s.url}" for s in cluster.services))
+            trace_ids = send_requests(collector_url, frontend.url)
+            if not cluster.flush():
+                print("warning: a service could not deliver all of its spans")
+        except Exception:
+            for service in cluster.services:
+                tail = service.log_tail()
+                if tail:
+                    print(f"--- output of {service.name}:\n{tail}", file=sys.stderr)
+            raise
+    return trace_ids
+
+
+def show_traces(collector_url: str, trace_ids: List[str]) -> bool:
+    """Read each trace back and draw it; True when every one is complete."""
+    complete = True
     for trace_id in trace_ids:
         spans = fetch_trace(collector_url, trace_id, SPANS_PER_TRACE)
         print()
@@ -96,9 +104,35 @@ def main() -> int:
             complete = False
             print(f"  INCOMPLETE: expected {SPANS_PER_TRACE} spans, orphans: {len(lost)}")
     print()
-    if started:
-        print("The Zipkin server is still running for you to browse the links above;")
-        print("stop it with: python3 scripts/zipkin_server.py stop")
+    return complete
+
+
+def interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, interrupted)  # `kill` stops the services too, like Ctrl-C
+    try:
+        collector_url, started = collector()
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        print(f"demo: no Zipkin collector: {error}", file=sys.stderr)
+        return 1
+    print(f"Zipkin collector: {collector_url}")
+    try:
+        complete = show_traces(collector_url, run_services(collector_url))
+    except KeyboardInterrupt:
+        print("demo: interrupted; the services were stopped", file=sys.stderr)
+        return 130
+    except Exception as error:
+        print(f"demo: failed: {error!r}", file=sys.stderr)
+        return 1
+    finally:
+        if started:
+            print("The Zipkin server is still running for you to browse the links above;")
+            print("stop it with: python3 scripts/zipkin_server.py stop")
     if not complete:
         print("demo: some traces were incomplete", file=sys.stderr)
         return 1

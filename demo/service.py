@@ -9,7 +9,9 @@ received, so callers can check what propagated. ``/_tracer/metrics`` returns
 the tracer's counters and ``/_tracer/flush`` flushes it (both untraced).
 
 The service binds port 0 and prints ``READY <port>`` once it serves. SIGTERM
-or SIGINT stops it and closes the tracer, which delivers what is left.
+or SIGINT stops it and closes the tracer, which delivers what is left; so does
+the end of the process that started it (checked every half second), so a
+killed runner never leaves services behind.
 The collector comes from ``$ZIPKIN_URL``, as for any ``ZipkinTracer``.
 """
 
@@ -231,8 +233,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             stopping.set()
             threading.Thread(target=server.shutdown, daemon=True).start()
 
+    def watch_parent(parent: int) -> None:
+        """Stop when the process that started us is gone (killed runner or test session)."""
+        while not stopping.wait(0.5):
+            if os.getppid() != parent:
+                stop(signal.SIGTERM, None)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     print(f"READY {server.server_port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.1)
