@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 
 from demo.cluster import Cluster, ServiceProcess
-from demo.trace_tree import orphans, roots
+from demo.trace_tree import children_of, orphans, roots
 from tests.integration.zipkin_api import ZipkinApi
 
 Span = Dict[str, Any]
@@ -95,7 +95,21 @@ def test_three_services_join_one_trace(services: Services, zipkin: ZipkinApi) ->
         assert span["tags"]["http.status_code"] == "200"
         assert span["tags"]["http.route"] == "/work/<item>"
         assert span["name"] == "get /work/<item>"
+    assert back_server["remoteEndpoint"]["ipv4"] == "127.0.0.1"
+    # the py_zipkin server joins our client's span too
+    assert pricing_server["shared"] is True
+    for span in (front_client, back_client):
+        assert "shared" not in span
+    for span in spans:
+        assert span["traceId"] == trace_id
+        assert span["localEndpoint"]["ipv4"] == "127.0.0.1"
+    # the tree, as the demo draws it: one root, each span under the right one
     assert roots(spans) == [front_server]
+    assert children_of(front_server, spans) == [front_client]
+    assert children_of(front_client, spans) == [back_server]
+    assert children_of(back_server, spans) == [back_client]
+    assert children_of(back_client, spans) == [pricing_server]
+    assert children_of(pricing_server, spans) == []
     assert orphans(spans) == []
 
 
@@ -116,6 +130,26 @@ def test_py_zipkin_calls_ours_in_one_trace(services: Services, zipkin: ZipkinApi
     assert orphans(spans) == []
 
 
+def test_py_zipkin_root_is_joined_by_ours(services: Services, zipkin: ZipkinApi) -> None:
+    """py_zipkin starts the trace; its headers (``X-B3-Flags: 0`` included) are ours to join."""
+    chain = call(services.edge, {})
+    services.flush()
+
+    sent = chain[1]["received"]
+    assert chain[0]["received"] == {}
+    spans = zipkin.wait_for_trace(sent["x-b3-traceid"], spans=3)
+    assert len(spans) == 3
+    edge_server = one(spans, "it-edge", "SERVER")
+    edge_client = one(spans, "it-edge", "CLIENT")
+    tail_server = one(spans, "it-tail", "SERVER")
+    assert "parentId" not in edge_server
+    assert edge_client["id"] == sent["x-b3-spanid"]
+    assert tail_server["id"] == edge_client["id"] and tail_server["shared"] is True
+    assert tail_server["parentId"] == edge_server["id"]
+    assert roots(spans) == [edge_server]
+    assert orphans(spans) == []
+
+
 def test_single_b3_header_alone_is_understood(services: Services, zipkin: ZipkinApi) -> None:
     trace_id, caller_span = new_id(), new_id()
 
@@ -124,11 +158,14 @@ def test_single_b3_header_alone_is_understood(services: Services, zipkin: Zipkin
 
     spans = zipkin.wait_for_trace(trace_id, spans=5)
     assert one(spans, "it-frontend", "SERVER")["id"] == caller_span
-    # the next hop gets the configured multi-header format, same trace
-    assert chain[1]["received"]["x-b3-traceid"] == trace_id
+    # the next hops get the configured multi-header format, same trace
+    assert [hop["received"]["x-b3-traceid"] for hop in chain[1:]] == [trace_id, trace_id]
+    assert orphans(spans) == []
 
 
-@pytest.mark.parametrize("case", [str.upper, str.lower], ids=["upper", "lower"])
+@pytest.mark.parametrize(
+    "case", [str.upper, str.lower, str.swapcase], ids=["upper", "lower", "mixed"]
+)
 def test_multi_header_names_in_any_case(services: Services, zipkin: ZipkinApi, case: Any) -> None:
     trace_id, caller_span = new_id(), new_id()
     headers = {"X-B3-TraceId": trace_id, "X-B3-SpanId": caller_span, "X-B3-Sampled": "1"}
@@ -138,25 +175,40 @@ def test_multi_header_names_in_any_case(services: Services, zipkin: ZipkinApi, c
 
     spans = zipkin.wait_for_trace(trace_id, spans=5)
     assert one(spans, "it-frontend", "SERVER")["id"] == caller_span
+    assert orphans(spans) == []
 
 
-def test_sampled_zero_reports_nothing_and_propagates(services: Services) -> None:
+@pytest.mark.parametrize("form", ["multi", "single"])
+def test_sampled_zero_reports_nothing_and_propagates(
+    services: Services, zipkin: ZipkinApi, form: str
+) -> None:
     trace_id, caller_span = new_id(), new_id()
-    before = [services.frontend.metrics(), services.backend.metrics()]
+    if form == "multi":
+        headers = {"X-B3-TraceId": trace_id, "X-B3-SpanId": caller_span, "X-B3-Sampled": "0"}
+    else:
+        headers = {"b3": f"{trace_id}-{caller_span}-0"}
+    ours = (services.frontend, services.backend)
+    before = [service.metrics() for service in ours]
+    py_zipkin_before = services.pricing.metrics()["spans_delivered"]
 
-    chain = call(
-        services.frontend,
-        {"X-B3-TraceId": trace_id, "X-B3-SpanId": caller_span, "X-B3-Sampled": "0"},
-    )
+    chain = call(services.frontend, headers)
     services.flush()
 
-    after = [services.frontend.metrics(), services.backend.metrics()]
-    for old, new in zip(before, after):
+    for service, old in zip(ours, before):
+        new = service.metrics()
         assert new["spans"] == old["spans"], "an unsampled span reached the reporter"
         assert new["spans_not_sampled"] == old["spans_not_sampled"] + 2  # server + client
+    assert services.pricing.metrics()["spans_delivered"] == py_zipkin_before
+    # the decision went down the whole chain, py_zipkin included
     for hop in chain[1:]:
         assert hop["received"]["x-b3-sampled"] == "0"
         assert hop["received"]["x-b3-traceid"] == trace_id
+    # a sampled trace sent afterwards through the same chain arrives; the denied one never did
+    barrier = new_id()
+    call(services.frontend, {"b3": f"{barrier}-{new_id()}-1"})
+    services.flush()
+    zipkin.wait_for_trace(barrier, spans=5)
+    assert zipkin.trace(trace_id) == []
 
 
 def test_debug_is_reported_and_propagated(services: Services, zipkin: ZipkinApi) -> None:
@@ -170,7 +222,11 @@ def test_debug_is_reported_and_propagated(services: Services, zipkin: ZipkinApi)
     spans = zipkin.wait_for_trace(trace_id, spans=5)
     ours = [s for s in spans if s["localEndpoint"]["serviceName"] in ("it-frontend", "it-backend")]
     assert len(ours) == 4 and all(s.get("debug") is True for s in ours)
-    assert chain[1]["received"]["x-b3-flags"] == "1"
+    # debug goes down as X-B3-Flags: 1, without X-B3-Sampled, to py_zipkin too
+    for hop in chain[1:]:
+        assert hop["received"]["x-b3-flags"] == "1"
+        assert "x-b3-sampled" not in hop["received"]
+    assert orphans(spans) == []
 
 
 def test_garbage_headers_start_a_new_trace(services: Services, zipkin: ZipkinApi) -> None:
@@ -185,11 +241,16 @@ def test_garbage_headers_start_a_new_trace(services: Services, zipkin: ZipkinApi
     chain = call(services.frontend, garbage)
     services.flush()
 
+    assert chain[0]["received"]["x-b3-traceid"] == "not-hex-at-all"  # it did reach the service
     new_trace = chain[1]["received"]["x-b3-traceid"]
     assert new_trace != "not-hex-at-all" and int(new_trace, 16) != 0
+    assert chain[2]["received"]["x-b3-traceid"] == new_trace
     spans = zipkin.wait_for_trace(new_trace, spans=5)
     front_server = one(spans, "it-frontend", "SERVER")
     assert "parentId" not in front_server and not front_server.get("shared")
+    assert front_server["tags"]["http.status_code"] == "200"
+    assert roots(spans) == [front_server]
+    assert orphans(spans) == []
 
 
 def shape(spans: List[Span]) -> List[Tuple[Any, ...]]:
