@@ -26,10 +26,11 @@ class ServiceProcess:
         tracer: str = "ours",
         encoding: str = "json",
         downstream: Optional[str] = None,
+        framework: str = "wsgi",
     ) -> None:
         self.name = name
         command = [sys.executable, "-m", "demo.service", name, "--tracer", tracer]
-        command += ["--encoding", encoding]
+        command += ["--encoding", encoding, "--framework", framework]
         if downstream:
             command += ["--downstream", downstream]
         env = dict(os.environ, ZIPKIN_URL=collector_url, PYTHONUNBUFFERED="1")
@@ -114,6 +115,7 @@ class Cluster:
         tracer: str = "ours",
         encoding: str = "json",
         downstream: Optional[ServiceProcess] = None,
+        framework: str = "wsgi",
     ) -> ServiceProcess:
         service = ServiceProcess(
             name,
@@ -121,6 +123,7 @@ class Cluster:
             tracer=tracer,
             encoding=encoding,
             downstream=downstream.url if downstream else None,
+            framework=framework,
         )
         self.services.append(service)
         return service

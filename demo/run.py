@@ -1,7 +1,7 @@
 """`make demo`: three services in one trace, read back from a real Zipkin.
 
-demo-client → frontend (ours, JSON v2) → backend (ours, Thrift v1)
-→ pricing (py_zipkin, JSON v2), each a separate process on 127.0.0.1. The
+demo-client → frontend (ours, Flask, JSON v2) → backend (ours, plain WSGI,
+Thrift v1) → pricing (py_zipkin, JSON v2), each a separate process on 127.0.0.1. The
 collector is ``$ZIPKIN_URL`` when set, else one already answering on
 127.0.0.1:9411, else a Zipkin server started for the demo and left running so
 the printed links work (``python3 scripts/zipkin_server.py stop`` stops it).
@@ -75,7 +75,9 @@ def run_services(collector_url: str) -> List[str]:
         try:
             pricing = cluster.start("pricing", tracer="py_zipkin")
             backend = cluster.start("backend", encoding="thrift", downstream=pricing)
-            frontend = cluster.start("frontend", encoding="json", downstream=backend)
+            frontend = cluster.start(
+                "frontend", encoding="json", framework="flask", downstream=backend
+            )
             print("Services: " + ", ".join(f"{s.name} {s.url}" for s in cluster.services))
             trace_ids = send_requests(collector_url, frontend.url)
             if not cluster.flush():

@@ -1,7 +1,10 @@
 """One demo service: a WSGI app on 127.0.0.1 that may call the next service.
 
     python -m demo.service NAME --tracer ours|py_zipkin [--encoding json|thrift]
-                                [--downstream URL]
+                                [--framework wsgi|flask] [--downstream URL]
+
+Ours is a plain WSGI app (route set with ``set_route``) or, with
+``--framework flask``, a Flask app instrumented as the README shows.
 
 ``GET /work/<item>`` does some "work" and, with ``--downstream``, calls the next
 service's ``/work/<item>``; the JSON answer lists the B3 headers each hop
@@ -93,12 +96,16 @@ class Service:
         if not path.startswith("/work/"):
             return answer(start_response, "404 Not Found", {"error": path})
         item = path[len("/work/") :]
+        return answer(start_response, "200 OK", self.handle(item, environ))
+
+    def handle(self, item: str, environ: Environ) -> Dict[str, Any]:
+        """The work itself: the hops below this one, with the B3 headers each received."""
         time.sleep(0.002)  # the demo's stand-in for real work, so durations show in the UI
         hop = {"service": self.name, "received": received_b3(environ)}
         chain = [hop]
         if self.downstream:
             chain += self.call_downstream(item)["chain"]
-        return answer(start_response, "200 OK", {"item": item, "chain": chain})
+        return {"item": item, "chain": chain}
 
     def control(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         raise NotImplementedError
@@ -146,6 +153,35 @@ class OurService(Service):
     def close(self) -> None:
         super().close()
         self.tracer.close(timeout=5.0)
+
+
+class FlaskService(OurService):
+    """Ours, written as the README's Flask quickstart: routes, ``install_flask_hooks``."""
+
+    def wsgi(self) -> Callable[[Environ, StartResponse], Iterable[bytes]]:
+        from flask import Flask, request
+
+        from zipkin_tracer.wsgi import TracingMiddleware, install_flask_hooks
+
+        app = Flask(self.name)
+        app.wsgi_app = TracingMiddleware(  # type: ignore[method-assign]
+            app.wsgi_app, self.tracer, excluded_paths=("/health", *CONTROL_PATHS)
+        )
+        install_flask_hooks(app)
+
+        @app.route("/work/<item>")
+        def work(item: str) -> Dict[str, Any]:
+            return self.handle(item, request.environ)
+
+        @app.route("/_tracer/flush")
+        def flush() -> Dict[str, Any]:
+            return {"flushed": self.tracer.flush(timeout=10.0)}
+
+        @app.route("/_tracer/metrics")
+        def metrics() -> Dict[str, Any]:
+            return dict(self.tracer.metrics)
+
+        return app
 
 
 class PyZipkinService(Service):
@@ -211,13 +247,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name")
     parser.add_argument("--tracer", choices=("ours", "py_zipkin"), default="ours")
+    parser.add_argument("--framework", choices=("wsgi", "flask"), default="wsgi")
     parser.add_argument("--encoding", choices=("json", "thrift"), default="json")
     parser.add_argument("--downstream")
     args = parser.parse_args(argv)
 
     port_ref = [0]
     service: Service
-    if args.tracer == "ours":
+    if args.tracer == "ours" and args.framework == "flask":
+        service = FlaskService(args.name, args.downstream, args.encoding)
+    elif args.tracer == "ours":
         service = OurService(args.name, args.downstream, args.encoding)
     else:
         service = PyZipkinService(args.name, args.downstream, port_ref)

@@ -1,7 +1,8 @@
 """Services in separate processes, real HTTP on 127.0.0.1, traces read back from Zipkin.
 
 The services are the demo's (``demo/service.py``): ours (ZipkinTracer +
-TracingMiddleware + TracingSession, JSON v2 or Thrift v1) and py_zipkin's.
+TracingMiddleware + TracingSession, JSON v2 or Thrift v1; the front one a Flask
+app with ``install_flask_hooks``, the others plain WSGI) and py_zipkin's.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ class Services:
     def __init__(self, cluster: Cluster) -> None:
         start = cluster.start
         self.cluster = cluster
-        # ours (JSON) → ours (Thrift) → py_zipkin
+        # ours (Flask, JSON) → ours (plain WSGI, Thrift) → py_zipkin
         self.pricing = start("it-pricing", tracer="py_zipkin")
         self.backend = start("it-backend", encoding="thrift", downstream=self.pricing)
-        self.frontend = start("it-frontend", encoding="json", downstream=self.backend)
+        self.frontend = start(
+            "it-frontend", encoding="json", framework="flask", downstream=self.backend
+        )
         # py_zipkin → ours
         self.tail = start("it-tail", encoding="json")
         self.edge = start("it-edge", tracer="py_zipkin", downstream=self.tail)
