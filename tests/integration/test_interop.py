@@ -116,6 +116,39 @@ def test_three_services_join_one_trace(services: Services, zipkin: ZipkinApi) ->
     assert orphans(spans) == []
 
 
+def test_128bit_trace_id_crosses_thrift_and_py_zipkin(
+    services: Services, zipkin: ZipkinApi
+) -> None:
+    trace_id = f"{random.getrandbits(128) | 1 << 127:032x}"
+
+    chain = call(
+        services.frontend, {"X-B3-TraceId": trace_id, "X-B3-SpanId": new_id(), "X-B3-Sampled": "1"}
+    )
+    services.flush()
+
+    assert [hop["received"]["x-b3-traceid"] for hop in chain] == [trace_id] * 3
+    spans = zipkin.wait_for_trace(trace_id, spans=5)
+    assert len(spans) == 5 and {s["traceId"] for s in spans} == {trace_id}
+    assert orphans(spans) == []
+
+
+def test_deferred_decision_makes_the_server_a_child(services: Services, zipkin: ZipkinApi) -> None:
+    """IDs without a decision: the server samples, owns a new span, never shares the caller's."""
+    trace_id, caller_span = new_id(), new_id()
+
+    chain = call(services.frontend, {"X-B3-TraceId": trace_id, "X-B3-SpanId": caller_span})
+    services.flush()
+
+    assert chain[1]["received"]["x-b3-sampled"] == "1"  # our decision, sent on
+    spans = zipkin.wait_for_trace(trace_id, spans=5)
+    front_server = one(spans, "it-frontend", "SERVER")
+    assert front_server["parentId"] == caller_span and front_server["id"] != caller_span
+    assert "shared" not in front_server
+    assert one(spans, "it-backend", "SERVER")["shared"] is True
+    assert roots(spans) == [front_server]  # the caller reported nothing
+    assert orphans(spans) == []
+
+
 def test_py_zipkin_calls_ours_in_one_trace(services: Services, zipkin: ZipkinApi) -> None:
     trace_id, caller_span = new_id(), new_id()
 
