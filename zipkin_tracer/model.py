@@ -42,6 +42,8 @@ KINDS = {
 _PEER_KEYS = frozenset(
     (ot_tags.PEER_SERVICE, ot_tags.PEER_HOST_IPV4, ot_tags.PEER_HOST_IPV6, ot_tags.PEER_PORT)
 )
+#: Tag keys that are not simply copied as text (one set lookup per tag).
+_SPECIAL_KEYS = frozenset(("span.kind", "sampling.priority", "error")) | _PEER_KEYS
 _UNPRINTABLE = "<unprintable>"
 
 
@@ -188,7 +190,11 @@ def _annotation_value(fields: Dict[str, Any], limit: int) -> str:
         return to_text(fields["event"], limit)
     parts = []
     for key, value in fields.items():
-        parts.append(f"{to_text(key, limit)}={to_text(value, limit)}")
+        if key.__class__ is not str or len(key) > limit:
+            key = to_text(key, limit)
+        if value.__class__ is not str or len(value) > limit:
+            value = to_text(value, limit)
+        parts.append(f"{key}={value}")
     text = " ".join(parts)
     return text[:limit] if len(text) > limit else text
 
@@ -236,31 +242,35 @@ def _error_message(logs: List[Tuple[int, Dict[str, Any]]], limit: int) -> str:
 
 def to_model(span: ZipkinSpan) -> ZipkinModelSpan:
     """Map a finished span to Zipkin terms; never raises on odd tag values."""
-    tracer = span.tracer
+    tracer = span._tracer
     limit = tracer.max_tag_value_length
-    context = span.context
+    context = span._context
     kind: Optional[str] = None
     tags: Dict[str, str] = {}
     peer: Dict[str, Any] = {}
     for raw_key, value in span.tags.items():
         key = raw_key if isinstance(raw_key, str) else to_text(raw_key, limit)
-        if key == "span.kind":
-            mapped = KINDS.get(value) if isinstance(value, str) else None
-            if mapped is not None:
-                kind = mapped
+        if key in _SPECIAL_KEYS:
+            if key == "span.kind":
+                mapped = KINDS.get(value) if isinstance(value, str) else None
+                if mapped is not None:
+                    kind = mapped
+                    continue
+            elif key in _PEER_KEYS:
+                peer[key] = value
                 continue
-        elif key in _PEER_KEYS:
-            peer[key] = value
-            continue
-        elif key == "sampling.priority":
-            continue
-        elif key == "error":
-            if value is False or value is None:
+            elif key == "sampling.priority":
                 continue
-            if value is True:
-                tags[key] = _error_message(span.logs, limit)
-                continue
-        tags[key] = to_text(value, limit)
+            elif key == "error":
+                if value is False or value is None:
+                    continue
+                if value is True:
+                    tags[key] = _error_message(span.logs, limit)
+                    continue
+        if value.__class__ is str:  # the common case, inlined: to_text of a plain str
+            tags[key] = value if len(value) <= limit else value[:limit]
+        else:
+            tags[key] = to_text(value, limit)
 
     remote: Optional[Endpoint] = None
     if peer or ot_tags.PEER_HOSTNAME in tags:
@@ -282,22 +292,23 @@ def to_model(span: ZipkinSpan) -> ZipkinModelSpan:
         if not candidate.is_empty():
             remote = candidate
 
-    annotations = [(ts, _annotation_value(fields, limit)) for ts, fields in span.logs]
+    logs = span.logs
+    annotations = [(ts, _annotation_value(fields, limit)) for ts, fields in logs] if logs else []
     name = span.operation_name
     if not isinstance(name, str):
         name = to_text(name, limit)
     return ZipkinModelSpan(
-        trace_id=context.trace_id,
-        id=context.span_id,
-        parent_id=context.parent_id,
-        name=name,
-        kind=kind,
-        timestamp=span.start_us,
-        duration=span.duration_us,
-        local_endpoint=tracer.local_endpoint,
-        remote_endpoint=remote,
-        annotations=annotations,
-        tags=tags,
-        debug=context.debug,
-        shared=span.shared and kind == SERVER,
+        context.trace_id,
+        context.span_id,
+        context.parent_id,
+        name,
+        kind,
+        span.start_us,
+        span.duration_us,
+        tracer.local_endpoint,
+        remote,
+        annotations,
+        tags,
+        context.debug,
+        span.shared and kind == SERVER,
     )
