@@ -44,6 +44,7 @@ from zipkin_tracer.transport.base import (
 )
 
 logger = logging.getLogger(__name__)
+_getpid = os.getpid
 
 DROP_NEWEST = "newest"
 DROP_OLDEST = "oldest"
@@ -242,37 +243,51 @@ class AsyncReporter(SpanReporter):
     def report(self, span: Any) -> None:
         """Queue ``span``; never blocks on I/O and never raises."""
         try:
-            if self._pid != os.getpid():
+            if self._pid != _getpid():
                 self._after_fork_without_hooks()
-            wake = False
-            with self._lock:
-                metrics = self._metrics
-                seq = metrics.spans
+            lock = self._lock
+            lock.acquire()  # not ``with``: this is the hottest lock
+            try:
                 queue = self._queue
-                if self._closed:
-                    metrics.rejected(CLOSED)
-                    self._failed_locked(seq)
-                elif len(queue) < self._max_queue:
-                    wake = not queue
+                if not self._closed and len(queue) < self._max_queue:  # the common case
+                    metrics = self._metrics
+                    seq = metrics.spans
+                    metrics.spans = seq + 1  # metrics.queued(), inlined
+                    metrics.queued_spans += 1
                     queue.append((seq, span))
-                    metrics.queued()
-                elif self._drop_oldest:
-                    old_seq, _ = queue.popleft()
-                    metrics.evicted(QUEUE_FULL, 1)
-                    self._failed_locked(old_seq)
-                    queue.append((seq, span))
-                    metrics.queued()
-                    if self._waiters:
-                        self._cond.notify_all()
+                    if len(queue) != 1:
+                        return
                 else:
-                    metrics.rejected(QUEUE_FULL)
-                    self._failed_locked(seq)
-            if wake:
-                if self._worker is None:
-                    self._start_worker()
-                self._wake.set()
+                    self._report_slow_locked(span)
+                    return
+            finally:
+                lock.release()
+            # the queue was empty: the worker may be waiting
+            if self._worker is None:
+                self._start_worker()
+            self._wake.set()
         except Exception:  # report() must never raise into the app
             pass
+
+    def _report_slow_locked(self, span: Any) -> None:
+        """``report`` when closed or full (caller holds ``_lock``)."""
+        metrics = self._metrics
+        seq = metrics.spans
+        queue = self._queue
+        if self._closed:
+            metrics.rejected(CLOSED)
+            self._failed_locked(seq)
+        elif self._drop_oldest:
+            old_seq, _ = queue.popleft()
+            metrics.evicted(QUEUE_FULL, 1)
+            self._failed_locked(old_seq)
+            queue.append((seq, span))
+            metrics.queued()
+            if self._waiters:
+                self._cond.notify_all()
+        else:
+            metrics.rejected(QUEUE_FULL)
+            self._failed_locked(seq)
 
     @property
     def metrics(self) -> Dict[str, Any]:
@@ -446,9 +461,8 @@ class AsyncReporter(SpanReporter):
     def _cycle(self) -> bool:
         """Take a chunk, pack it into messages, send what is due; True if more is queued."""
         more = self._take_chunk()
-        while self._pos < len(self._chunk):
-            seq, span = self._chunk[self._pos]
-            self._add(seq, span)
+        if self._pos < len(self._chunk):
+            self._add_chunk()
         message = self._message
         if message.spans:
             due = time.monotonic() >= message.started + self._flush_interval
@@ -462,7 +476,12 @@ class AsyncReporter(SpanReporter):
         with self._lock:
             queue = self._queue
             count = min(len(queue), self._chunk_size)
-            self._chunk = [queue.popleft() for _ in range(count)]
+            if count == len(queue):
+                self._chunk = list(queue)
+                queue.clear()
+            else:
+                popleft = queue.popleft
+                self._chunk = [popleft() for _ in range(count)]
             self._pos = 0
             self._metrics.taken(count)
             self._publish_locked()
@@ -481,20 +500,54 @@ class AsyncReporter(SpanReporter):
         if self._waiters:
             self._cond.notify_all()
 
-    def _add(self, seq: int, span: Any) -> None:
-        """Encode the span at ``_pos`` into the next message (sending a full one first)."""
+    def _add_chunk(self) -> None:
+        """``_add`` for every span left in the chunk, with the common case inlined.
+
+        ``_pos`` stays exact after every span (``_publish_locked`` and
+        ``_abandon_in_flight`` read it).
+        """
+        chunk = self._chunk
+        encode = self._encoder.encode_span
+        message = self._message
+        seqs, spans, sizes = message.seqs, message.spans, message.sizes
+        # Far below the limit, a span fits without the exact size (see _Message.fits).
+        roomy = self._max_bytes - _FRAMING_SLACK
+        pos = self._pos
+        end = len(chunk)
+        while pos < end:
+            seq, span = chunk[pos]
+            try:
+                data = encode(span)
+            except Exception as error:  # a bad span must not stop the worker
+                self._encode_failed(seq, error)
+            else:
+                size = len(data)
+                if seqs and message.bound + size <= roomy:  # _Message.add(), inlined
+                    seqs.append(seq)
+                    spans.append(data)
+                    sizes.append(size)
+                    message.bound += size + _FRAMING_SLACK
+                    self._encoded_bytes += size
+                    self._pos = pos + 1
+                else:
+                    self._add_encoded(seq, data, size)
+                    seqs, spans, sizes = message.seqs, message.spans, message.sizes
+            pos = self._pos
+
+    def _encode_failed(self, seq: int, error: Exception) -> None:
+        self._pos += 1
+        self._drop_span(seq, ENCODE_FAILED)
+        self._log.warn(
+            "encode_failed",
+            "Zipkin reporter could not encode a span (%s); it was dropped",
+            type(error).__name__,
+        )
+
+    def _add_encoded(self, seq: int, data: bytes, size: int) -> None:
         try:
-            data = self._encoder.encode_span(span)
-            size = len(data)
             alone = self._encoder.message_size([size])
-        except Exception as error:  # a bad span must not stop the worker
-            self._pos += 1
-            self._drop_span(seq, ENCODE_FAILED)
-            self._log.warn(
-                "encode_failed",
-                "Zipkin reporter could not encode a span (%s); it was dropped",
-                type(error).__name__,
-            )
+        except Exception as error:
+            self._encode_failed(seq, error)
             return
         self._encoded_bytes += size
         if alone > self._max_bytes:
@@ -687,7 +740,7 @@ class AsyncReporter(SpanReporter):
 
     # -- fork ---------------------------------------------------------------------------
     def _check_pid(self) -> None:
-        if self._pid != os.getpid():
+        if self._pid != _getpid():
             self._after_fork_without_hooks()
 
     def _after_fork_without_hooks(self) -> None:
