@@ -44,6 +44,9 @@ _PEER_KEYS = frozenset(
 )
 #: Tag keys that are not simply copied as text (one set lookup per tag).
 _SPECIAL_KEYS = frozenset(("span.kind", "sampling.priority", "error")) | _PEER_KEYS
+#: Tags only the full mapping (:func:`to_model`) handles; see :func:`simple_mapping`.
+_NOT_SIMPLE = (_SPECIAL_KEYS - {"span.kind"}) | {ot_tags.PEER_HOSTNAME}
+_SIMPLE_CHECK = _NOT_SIMPLE | {"span.kind"}
 _UNPRINTABLE = "<unprintable>"
 
 
@@ -312,3 +315,50 @@ def to_model(span: ZipkinSpan) -> ZipkinModelSpan:
         context.debug,
         span.shared and kind == SERVER,
     )
+
+
+SimpleMapping = Tuple[Optional[str], List[Tuple[str, str]], List[Tuple[int, str]]]
+
+
+def simple_mapping(span: ZipkinSpan, limit: int) -> Optional[SimpleMapping]:
+    """``to_model``'s result for the common span, or None when it needs the full mapping.
+
+    The common span: tag keys are plain ``str``, none of them is
+    ``peer.*``, ``error`` or ``sampling.priority``, the name is a ``str``
+    and the times are plain ints. Returns ``(kind, tags, annotations)`` with
+    tags as ``(key, text)`` pairs in order: exactly ``to_model``'s ``kind``,
+    ``tags.items()`` and ``annotations`` (the encoders' property tests hold
+    both paths to the same bytes). The other fields are the span's own.
+    """
+    kind: Optional[str] = None
+    tags: List[Tuple[str, str]] = []
+    for key, value in span.tags.items():
+        if key.__class__ is not str:
+            return None
+        if key in _SIMPLE_CHECK:
+            if key in _NOT_SIMPLE:
+                return None
+            mapped = KINDS.get(value) if isinstance(value, str) else None  # span.kind
+            if mapped is not None:
+                kind = mapped
+                continue
+        cls = value.__class__
+        if cls is str:
+            text = value
+        elif cls is bool:
+            text = "true" if value else "false"
+        else:
+            text = to_text(value, limit)
+        tags.append((key, text if len(text) <= limit else text[:limit]))
+    annotations: List[Tuple[int, str]] = []
+    for ts, fields in span.logs:
+        if ts.__class__ is not int:
+            return None
+        annotations.append((ts, _annotation_value(fields, limit)))
+    if (
+        span.operation_name.__class__ is not str
+        or span.start_us.__class__ is not int
+        or span.duration_us.__class__ is not int
+    ):
+        return None
+    return kind, tags, annotations

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring_ascii
-from typing import Any, Callable, Dict, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 from zipkin_tracer.encoding.base import Encoder
 from zipkin_tracer.ids import format_span_id, format_trace_id
-from zipkin_tracer.model import Endpoint, ZipkinModelSpan, to_model
+from zipkin_tracer.model import SERVER, Endpoint, ZipkinModelSpan, simple_mapping, to_model
 
 _dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 #: What ``_dumps`` does to a ``str`` (the C function json itself uses).
@@ -59,66 +59,104 @@ def model_to_json(span: ZipkinModelSpan, local_cache: Dict[_EndpointKey, str]) -
 
     Constant fragments are literals, the local endpoint's JSON is looked up in
     ``local_cache``, and only user text goes through json's own string
-    encoder. Anything unusual (a number that is not a plain int, a tag that
-    is not a plain str) takes the generic path, so the output is always
-    exactly what the dict form gives.
+    encoder. ``span`` is what :func:`to_model` makes (text is ``str``); a
+    time that is not a plain int takes the generic path, so the output is
+    always exactly what the dict form gives.
     """
     timestamp = span.timestamp
     duration = span.duration
     if timestamp.__class__ is not int or duration.__class__ is not int:
         return _dumps(model_to_dict(span))
+    for ts, _ in span.annotations:
+        if ts.__class__ is not int:
+            return _dumps(model_to_dict(span))
+    remote_json = None
+    if span.remote_endpoint is not None:
+        remote_json = _endpoint_json(span.remote_endpoint)
+    return _span_json(
+        span.trace_id,
+        span.parent_id,
+        span.id,
+        span.kind,
+        span.name,
+        timestamp,
+        duration,
+        _local_json(span.local_endpoint, local_cache),
+        remote_json,
+        span.annotations,
+        span.tags.items(),
+        span.debug,
+        span.shared,
+    )
+
+
+def _local_json(local: Endpoint, local_cache: Dict[_EndpointKey, str]) -> str:
+    key = (local.service_name, local.ipv4, local.ipv6, local.port)
+    local_json = local_cache.get(key)
+    if local_json is None:
+        if len(local_cache) > 64:  # endpoints are per tracer: a handful at most
+            local_cache.clear()
+        local_json = local_cache[key] = _endpoint_json(local)
+    return local_json
+
+
+def _span_json(
+    trace_id: int,
+    parent_id: Optional[int],
+    span_id: int,
+    kind: Optional[str],
+    name: str,
+    timestamp: int,
+    duration: int,
+    local_json: str,
+    remote_json: Optional[str],
+    annotations: Iterable[Tuple[int, str]],
+    tags: Iterable[Tuple[str, str]],
+    debug: bool,
+    shared: bool,
+) -> str:
+    """The v2 JSON text of one span (``model_to_dict``'s fields and order)."""
     quote = _quote
-    out = ['{"traceId":"', format_trace_id(span.trace_id)]
-    if span.parent_id:
-        out.append(f'","parentId":"{span.parent_id:016x}')
-    out.append(f'","id":"{span.id:016x}"')
-    if span.kind:
+    out = ['{"traceId":"', format_trace_id(trace_id)]
+    if parent_id:
+        out.append(f'","parentId":"{parent_id:016x}')
+    out.append(f'","id":"{span_id:016x}"')
+    if kind:
         out.append(',"kind":')
-        out.append(quote(span.kind))
-    if span.name:
+        out.append(quote(kind))
+    if name:
         out.append(',"name":')
-        out.append(quote(span.name))
+        out.append(quote(name))
     if timestamp:
         out.append(f',"timestamp":{timestamp}')
     if duration:
         out.append(f',"duration":{duration}')
-    local = span.local_endpoint
-    key = (local.service_name, local.ipv4, local.ipv6, local.port)
-    local_json = local_cache.get(key)
-    if local_json is None:
-        local_json = local_cache[key] = _endpoint_json(local)
     if local_json != "{}":
         out.append(',"localEndpoint":')
         out.append(local_json)
-    if span.remote_endpoint is not None:
-        remote_json = _endpoint_json(span.remote_endpoint)
-        if remote_json != "{}":
-            out.append(',"remoteEndpoint":')
-            out.append(remote_json)
-    if span.annotations:
-        sep = ',"annotations":['
-        for ts, value in span.annotations:
-            if ts.__class__ is not int or value.__class__ is not str:
-                return _dumps(model_to_dict(span))
-            out.append(f'{sep}{{"timestamp":{ts},"value":')
-            out.append(quote(value))
-            out.append("}")
-            sep = ","
-        out.append("]")
-    if span.tags:
-        sep = ',"tags":{'
-        for key_text, value in span.tags.items():
-            if key_text.__class__ is not str or value.__class__ is not str:
-                return _dumps(model_to_dict(span))
-            out.append(sep)
-            out.append(quote(key_text))
-            out.append(":")
-            out.append(quote(value))
-            sep = ","
+    if remote_json is not None and remote_json != "{}":
+        out.append(',"remoteEndpoint":')
+        out.append(remote_json)
+    sep = ',"annotations":['
+    for ts, value in annotations:
+        out.append(f'{sep}{{"timestamp":{ts},"value":')
+        out.append(quote(value))
         out.append("}")
-    if span.debug:
+        sep = ","
+    if sep == ",":
+        out.append("]")
+    sep = ',"tags":{'
+    for key, value in tags:  # str → str; subclasses quote alike
+        out.append(sep)
+        out.append(quote(key))
+        out.append(":")
+        out.append(quote(value))
+        sep = ","
+    if sep == ",":
+        out.append("}")
+    if debug:
         out.append(',"debug":true')
-    if span.shared:
+    if shared:
         out.append(',"shared":true')
     out.append("}")
     return "".join(out)
@@ -141,10 +179,27 @@ class JsonV2Encoder(Encoder):
     def encode_span(self, span: Any) -> bytes:
         # ASCII-only output (non-ASCII as \\u escapes), so any str (even a
         # lone surrogate) encodes and byte length is known exactly.
-        cache = self._local_cache
-        if len(cache) > 64:  # endpoints are per tracer: a handful at most
-            cache.clear()
-        return model_to_json(to_model(span), cache).encode("ascii")
+        tracer = span._tracer
+        simple = simple_mapping(span, tracer.max_tag_value_length)
+        if simple is None:
+            return model_to_json(to_model(span), self._local_cache).encode("ascii")
+        kind, tags, annotations = simple
+        context = span._context
+        return _span_json(
+            context.trace_id,
+            context.parent_id,
+            context.span_id,
+            kind,
+            span.operation_name,
+            span.start_us,
+            span.duration_us,
+            _local_json(tracer.local_endpoint, self._local_cache),
+            None,
+            annotations,
+            tags,
+            context.debug,
+            span.shared and kind == SERVER,
+        ).encode("ascii")
 
     def message_size(self, span_sizes: Sequence[int]) -> int:
         count = len(span_sizes)

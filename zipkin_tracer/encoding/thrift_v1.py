@@ -41,6 +41,7 @@ from zipkin_tracer.model import (
     SERVER,
     Endpoint,
     ZipkinModelSpan,
+    simple_mapping,
     to_model,
 )
 
@@ -164,110 +165,122 @@ def write_span(
     ``local`` holds the pre-encoded local endpoint; ``endpoint_bytes``
     serialises any other endpoint (thriftpy2 does it: the remote one is rare).
     """
-    kind = model.kind
-    timestamp = model.timestamp
-    begin = end = None
-    if kind == CLIENT:
-        begin, end = b"cs", b"cr"
-    elif kind == SERVER:
-        begin, end = b"sr", b"ss"
-    elif kind == PRODUCER:
-        begin = b"ms"
-    elif kind == CONSUMER:
-        begin = b"mr"
-    annotation_host = local.annotation
-    annotations: List[bytes] = []
-    if begin is not None:
-        annotations.append(
-            b"".join((_ANN_TIMESTAMP, _I64(timestamp), _ANN_VALUE, _I32(2), begin, annotation_host))
-        )
-    for ts, value in model.annotations:
-        data = _utf8(value)
-        annotations.append(
-            b"".join((_ANN_TIMESTAMP, _I64(ts), _ANN_VALUE, _I32(len(data)), data, annotation_host))
-        )
-    if end is not None:
-        annotations.append(
-            b"".join(
-                (
-                    _ANN_TIMESTAMP,
-                    _I64(timestamp + model.duration),
-                    _ANN_VALUE,
-                    _I32(2),
-                    end,
-                    annotation_host,
-                )
-            )
-        )
-    tag_suffix = local.tag
-    binary: List[bytes] = []
-    for key, value in model.tags.items():
-        key_data = _utf8(key)
-        data = _utf8(value)
-        binary.append(
-            b"".join(
-                (
-                    _BIN_KEY,
-                    _I32(len(key_data)),
-                    key_data,
-                    _BIN_VALUE,
-                    _I32(len(data)),
-                    data,
-                    tag_suffix,
-                )
-            )
-        )
-    if kind is not None and model.remote_endpoint is not None:
-        key_data = _utf8(_ADDRESS_KEY[kind])
-        binary.append(
-            b"".join(
-                (
-                    _BIN_KEY,
-                    _I32(len(key_data)),
-                    key_data,
-                    _BIN_VALUE,
-                    _I32(1),
-                    _TRUE_BYTE,
-                    _BIN_TYPE,
-                    _I32(BOOL),
-                    _BIN_HOST,
-                    endpoint_bytes(model.remote_endpoint),
-                    _STOP,
-                )
-            )
-        )
-    if not annotations and not binary:
-        binary.append(b"".join((_BIN_KEY, _I32(2), b"lc", _BIN_VALUE, _I32(0), tag_suffix)))
-    trace_id = model.trace_id
-    name = _utf8(model.name)
+    remote = model.remote_endpoint
+    return _write_span(
+        model.trace_id,
+        model.parent_id,
+        model.id,
+        model.kind,
+        model.name,
+        model.timestamp,
+        model.duration,
+        model.annotations,
+        list(model.tags.items()),
+        None if remote is None or model.kind is None else endpoint_bytes(remote),
+        model.debug,
+        model.shared,
+        local,
+    )
+
+
+#: Tag key → the BinaryAnnotation's bytes up to the value's length (keys repeat).
+_TAG_PREFIXES: Dict[str, bytes] = {}
+
+
+def _tag_prefix(key: str) -> bytes:
+    data = _utf8(key)
+    prefix = _BIN_KEY + _I32(len(data)) + data + _BIN_VALUE
+    if key.__class__ is str:  # a subclass may hash or compare differently
+        if len(_TAG_PREFIXES) >= 4096:
+            _TAG_PREFIXES.clear()
+        _TAG_PREFIXES[key] = prefix
+    return prefix
+
+
+_BEGIN_END = {
+    CLIENT: (b"cs", b"cr"),
+    SERVER: (b"sr", b"ss"),
+    PRODUCER: (b"ms", None),
+    CONSUMER: (b"mr", None),
+}
+_NO_BEGIN_END = (None, None)
+
+
+def _write_span(
+    trace_id: int,
+    parent_id: Optional[int],
+    span_id: int,
+    kind: Optional[str],
+    name: str,
+    timestamp: int,
+    duration: int,
+    annotations: List[Tuple[int, str]],
+    tags: List[Tuple[str, str]],
+    remote: Optional[bytes],
+    debug: bool,
+    shared: bool,
+    local: _HostSuffixes,
+) -> bytes:
+    """The Span struct from its parts (``remote``: the address's Endpoint bytes)."""
+    name_data = name.encode("utf-8", "replace")  # _utf8(name), inlined
     out = [
         _SPAN_TRACE_ID,
         _U64(trace_id & MASK_64),
         _SPAN_NAME,
-        _I32(len(name)),
-        name,
+        _I32(len(name_data)),
+        name_data,
         _SPAN_ID,
-        _U64(model.id & MASK_64),
+        _U64(span_id & MASK_64),
     ]
-    if model.parent_id:
-        out.append(_SPAN_PARENT_ID)
-        out.append(_U64(model.parent_id & MASK_64))
-    out.append(_SPAN_ANNOTATIONS)
-    out.append(_I32(len(annotations)))
-    out += annotations
-    out.append(_SPAN_BINARY)
-    out.append(_I32(len(binary)))
-    out += binary
-    out.append(_SPAN_DEBUG[1 if model.debug else 0])
-    if not model.shared:
-        out.append(_SPAN_TIMESTAMP)
-        out.append(_I64(timestamp))
-        out.append(_SPAN_DURATION)
-        out.append(_I64(model.duration))
+    if parent_id:
+        out += (_SPAN_PARENT_ID, _U64(parent_id & MASK_64))
+    # annotations: begin (by kind), one per log, end (by kind)
+    begin, end = _BEGIN_END.get(kind, _NO_BEGIN_END) if kind is not None else _NO_BEGIN_END
+    count = len(annotations) + (begin is not None) + (end is not None)
+    out += (_SPAN_ANNOTATIONS, _I32(count))
+    host = local.annotation
+    if begin is not None:
+        out += (_ANN_TIMESTAMP, _I64(timestamp), _ANN_VALUE, _I32(2), begin, host)
+    for ts, value in annotations:
+        data = value.encode("utf-8", "replace")  # _utf8(value), inlined
+        out += (_ANN_TIMESTAMP, _I64(ts), _ANN_VALUE, _I32(len(data)), data, host)
+    if end is not None:
+        out += (_ANN_TIMESTAMP, _I64(timestamp + duration), _ANN_VALUE, _I32(2), end, host)
+    # binary annotations: one STRING per tag, the address, else an empty "lc"
+    has_remote = remote is not None and kind is not None
+    lc = not count and not tags and not has_remote
+    out += (_SPAN_BINARY, _I32(len(tags) + has_remote + lc))
+    suffix = local.tag
+    prefixes = _TAG_PREFIXES
+    for key, value in tags:
+        prefix = prefixes.get(key)
+        if prefix is None:
+            prefix = _tag_prefix(key)
+        data = value.encode("utf-8", "replace")  # _utf8(value), inlined
+        out += (prefix, _I32(len(data)), data, suffix)
+    if has_remote:
+        key_data = _utf8(_ADDRESS_KEY[kind])  # type: ignore[index]
+        out += (
+            _BIN_KEY,
+            _I32(len(key_data)),
+            key_data,
+            _BIN_VALUE,
+            _I32(1),
+            _TRUE_BYTE,
+            _BIN_TYPE,
+            _I32(BOOL),
+            _BIN_HOST,
+            remote,  # type: ignore[arg-type]
+            _STOP,
+        )
+    if lc:
+        out += (_BIN_KEY, _I32(2), b"lc", _BIN_VALUE, _I32(0), suffix)
+    out.append(_SPAN_DEBUG[1 if debug else 0])
+    if not shared:
+        out += (_SPAN_TIMESTAMP, _I64(timestamp), _SPAN_DURATION, _I64(duration))
     high = trace_id >> 64
     if high:
-        out.append(_SPAN_TRACE_ID_HIGH)
-        out.append(_U64(high & MASK_64))
+        out += (_SPAN_TRACE_ID_HIGH, _U64(high & MASK_64))
     out.append(_STOP)
     return b"".join(out)
 
@@ -377,8 +390,28 @@ class ThriftV1Encoder(Encoder):
     def encode_span(self, span: Any) -> bytes:
         if not self.fast:
             return self.dump(self.to_thrift(span))
-        model = to_model(span)
-        return write_span(model, self.endpoint_bytes, self._local(model.local_endpoint))
+        tracer = span._tracer
+        simple = simple_mapping(span, tracer.max_tag_value_length)
+        if simple is None:
+            model = to_model(span)
+            return write_span(model, self.endpoint_bytes, self._local(model.local_endpoint))
+        kind, tags, annotations = simple
+        context = span._context
+        return _write_span(
+            context.trace_id,
+            context.parent_id,
+            context.span_id,
+            kind,
+            span.operation_name,
+            span.start_us,
+            span.duration_us,
+            annotations,
+            tags,
+            None,
+            context.debug,
+            span.shared and kind == SERVER,
+            self._local(tracer.local_endpoint),
+        )
 
     def message_size(self, span_sizes: Sequence[int]) -> int:
         return LIST_HEADER_SIZE + sum(span_sizes)

@@ -92,7 +92,7 @@ _endpoints = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spans(), _endpoints, st.integers(1, 40))
 def test_fast_json_is_the_dict_form(span: Dict[str, Any], endpoint: Any, limit: int) -> None:
     tracer = make_tracer(max_tag_value_length=limit, **endpoint)
@@ -101,7 +101,7 @@ def test_fast_json_is_the_dict_form(span: Dict[str, Any], endpoint: Any, limit: 
     assert JsonV2Encoder().encode_span(finished) == expected
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spans(), _endpoints, st.integers(1, 40))
 def test_fast_thrift_is_thriftpy2(span: Dict[str, Any], endpoint: Any, limit: int) -> None:
     tracer = make_tracer(max_tag_value_length=limit, encoding="thrift", **endpoint)
