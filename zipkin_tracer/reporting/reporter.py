@@ -17,8 +17,11 @@ from __future__ import annotations
 import atexit
 import collections
 import logging
+import mmap
 import os
+import platform
 import random
+import sys
 import threading
 import time
 import weakref
@@ -45,6 +48,34 @@ from zipkin_tracer.transport.base import (
 
 logger = logging.getLogger(__name__)
 _getpid = os.getpid
+
+#: Linux ``MADV_WIPEONFORK`` (asm-generic value; Python's mmap does not name it).
+_MADV_WIPEONFORK = 18
+_WIPEONFORK_MACHINES = frozenset({"x86_64", "amd64", "aarch64", "arm64", "i686", "i386"})
+
+#: While a message is open the worker is woken at most every this many
+#: spans (see ``_prepare_wait``): one wake-up, a futex syscall on the
+#: application thread, per batch instead of one per span.
+_WAKE_BATCH = 128
+
+
+def _fork_sentinel() -> Optional[mmap.mmap]:
+    """One private page the kernel zeroes in any forked child, or None.
+
+    ``MADV_WIPEONFORK`` (Linux 4.14+) makes reading one byte a complete fork
+    check, hooks or not, without the ``getpid()`` syscall on every report
+    (the way OpenSSL detects forks). Elsewhere the reporter compares PIDs.
+    """
+    if not sys.platform.startswith("linux") or platform.machine() not in _WIPEONFORK_MACHINES:
+        return None
+    try:
+        page = mmap.mmap(-1, mmap.PAGESIZE, flags=mmap.MAP_PRIVATE)
+        page.madvise(_MADV_WIPEONFORK)
+        page[0] = 1
+    except (OSError, ValueError, AttributeError):  # an older kernel: EINVAL
+        return None
+    return page
+
 
 DROP_NEWEST = "newest"
 DROP_OLDEST = "oldest"
@@ -208,11 +239,16 @@ class AsyncReporter(SpanReporter):
     def _init_process_state(self) -> None:
         """Everything a forked child must not share with its parent."""
         self._pid = os.getpid()
+        self._fork_page = _fork_sentinel()
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._metrics = ReporterMetrics(self._lock)
         self._queue: Deque[_Item] = collections.deque()
         self._wake = threading.Event()
+        # Queue length at which report() wakes the worker (guarded by _lock):
+        # 1 while it sleeps with nothing to send, else set by _prepare_wait.
+        self._wake_at = 1
+        self._max_span_bytes = 0  # largest encoded span so far
         self._closing = threading.Event()
         self._halt = threading.Event()
         self._close_done = threading.Event()
@@ -243,7 +279,11 @@ class AsyncReporter(SpanReporter):
     def report(self, span: Any) -> None:
         """Queue ``span``; never blocks on I/O and never raises."""
         try:
-            if self._pid != _getpid():
+            page = self._fork_page
+            if page is not None:
+                if not page[0]:  # zeroed: we are a forked child
+                    self._after_fork_without_hooks()
+            elif self._pid != _getpid():
                 self._after_fork_without_hooks()
             lock = self._lock
             lock.acquire()  # not ``with``: this is the hottest lock
@@ -255,14 +295,14 @@ class AsyncReporter(SpanReporter):
                     metrics.spans = seq + 1  # metrics.queued(), inlined
                     metrics.queued_spans += 1
                     queue.append((seq, span))
-                    if len(queue) != 1:
+                    if len(queue) != self._wake_at:
                         return
                 else:
                     self._report_slow_locked(span)
                     return
             finally:
                 lock.release()
-            # the queue was empty: the worker may be waiting
+            # a batch is ready, or the worker sleeps with nothing to send
             if self._worker is None:
                 self._start_worker()
             self._wake.set()
@@ -438,7 +478,9 @@ class AsyncReporter(SpanReporter):
         try:
             while True:
                 if not more:
-                    self._wake.wait(self._wait_timeout())
+                    timeout = self._wait_timeout()
+                    if self._prepare_wait(timeout is None):
+                        self._wake.wait(timeout)
                 self._wake.clear()  # before draining, so no wake-up is lost
                 try:
                     more = self._cycle()
@@ -452,6 +494,27 @@ class AsyncReporter(SpanReporter):
             raise
         finally:
             self._drain_lock.release()
+
+    def _prepare_wait(self, idle: bool) -> bool:
+        """Set when report() wakes the worker next; False if it should not sleep at all.
+
+        Idle (no open message): at the first span. Otherwise when the queued
+        spans could fill the open message, assuming none is larger than the
+        largest seen so far (so a full message leaves at once, not at the
+        timer), and at most every ``_WAKE_BATCH`` spans; spans queued before
+        that are encoded when the message is due.
+        """
+        if idle:
+            wake_at = 1
+        else:
+            room = self._max_bytes - self._message.bound
+            wake_at = room // (self._max_span_bytes + _FRAMING_SLACK) + 1
+            wake_at = max(1, min(wake_at, _WAKE_BATCH, self._max_queue))
+        with self._lock:
+            if len(self._queue) >= wake_at:
+                return False
+            self._wake_at = wake_at
+            return True
 
     def _wait_timeout(self) -> Optional[float]:
         if not self._message.spans:
@@ -483,6 +546,7 @@ class AsyncReporter(SpanReporter):
                 popleft = queue.popleft
                 self._chunk = [popleft() for _ in range(count)]
             self._pos = 0
+            self._wake_at = _WAKE_BATCH  # busy: it looks at the queue again before sleeping
             self._metrics.taken(count)
             self._publish_locked()
             return bool(queue)
@@ -522,6 +586,8 @@ class AsyncReporter(SpanReporter):
                 self._encode_failed(seq, error)
             else:
                 size = len(data)
+                if size > self._max_span_bytes:
+                    self._max_span_bytes = size
                 if seqs and message.bound + size <= roomy:  # _Message.add(), inlined
                     seqs.append(seq)
                     spans.append(data)
@@ -544,6 +610,8 @@ class AsyncReporter(SpanReporter):
         )
 
     def _add_encoded(self, seq: int, data: bytes, size: int) -> None:
+        if size > self._max_span_bytes:
+            self._max_span_bytes = size
         try:
             alone = self._encoder.message_size([size])
         except Exception as error:
@@ -740,7 +808,8 @@ class AsyncReporter(SpanReporter):
 
     # -- fork ---------------------------------------------------------------------------
     def _check_pid(self) -> None:
-        if self._pid != _getpid():
+        page = self._fork_page
+        if (page is not None and not page[0]) or self._pid != _getpid():
             self._after_fork_without_hooks()
 
     def _after_fork_without_hooks(self) -> None:
