@@ -804,6 +804,8 @@ class AsyncReporter(SpanReporter):
                     return
         finally:
             TRACING_SUPPRESSED.reset(token)
+            with self._lock:
+                self._wake_at = 1  # no worker sleeps: the next span tries to start one
             self._drain_lock.release()
 
     # -- fork ---------------------------------------------------------------------------
