@@ -47,6 +47,11 @@ KINDS = {
 _PEER_KEYS = frozenset(
     (ot_tags.PEER_SERVICE, ot_tags.PEER_HOST_IPV4, ot_tags.PEER_HOST_IPV6, ot_tags.PEER_PORT)
 )
+#: Tag keys that are not simply copied as text (one set lookup per tag).
+_SPECIAL_KEYS = frozenset(("span.kind", "sampling.priority", "error")) | _PEER_KEYS
+#: Tags only the full mapping (:func:`to_model`) handles; see :func:`simple_mapping`.
+_NOT_SIMPLE = (_SPECIAL_KEYS - {"span.kind"}) | {ot_tags.PEER_HOSTNAME}
+_SIMPLE_CHECK = _NOT_SIMPLE | {"span.kind"}
 _UNPRINTABLE = "<unprintable>"
 
 
@@ -197,7 +202,11 @@ def _annotation_value(fields: Dict[str, Any], limit: int) -> str:
         return to_text(fields["event"], limit)
     parts = []
     for key, value in fields.items():
-        parts.append(f"{to_text(key, limit)}={to_text(value, limit)}")
+        if key.__class__ is not str or len(key) > limit:
+            key = to_text(key, limit)
+        if value.__class__ is not str or len(value) > limit:
+            value = to_text(value, limit)
+        parts.append(f"{key}={value}")
     text = " ".join(parts)
     return text[:limit] if len(text) > limit else text
 
@@ -255,31 +264,35 @@ def _error_message(logs: List[Tuple[int, Dict[str, Any]]], limit: int) -> str:
 
 def to_model(span: ZipkinSpan) -> ZipkinModelSpan:
     """Map a finished span to Zipkin terms; never raises on odd tag values."""
-    tracer = span.tracer
+    tracer = span._tracer
     limit = tracer.max_tag_value_length
-    context = span.context
+    context = span._context
     kind: Optional[str] = None
     tags: Dict[str, str] = {}
     peer: Dict[str, Any] = {}
     for raw_key, value in span.tags.items():
         key = raw_key if isinstance(raw_key, str) else to_text(raw_key, limit)
-        if key == "span.kind":
-            mapped = KINDS.get(value) if isinstance(value, str) else None
-            if mapped is not None:
-                kind = mapped
+        if key in _SPECIAL_KEYS:
+            if key == "span.kind":
+                mapped = KINDS.get(value) if isinstance(value, str) else None
+                if mapped is not None:
+                    kind = mapped
+                    continue
+            elif key in _PEER_KEYS:
+                peer[key] = value
                 continue
-        elif key in _PEER_KEYS:
-            peer[key] = value
-            continue
-        elif key == "sampling.priority":
-            continue
-        elif key == "error":
-            if _is_false(value):
+            elif key == "sampling.priority":
                 continue
-            if value is True:
-                tags[key] = _error_message(span.logs, limit)
-                continue
-        tags[key] = to_text(value, limit)
+            elif key == "error":
+                if _is_false(value):
+                    continue
+                if value is True:
+                    tags[key] = _error_message(span.logs, limit)
+                    continue
+        if value.__class__ is str:  # the common case, inlined: to_text of a plain str
+            tags[key] = value if len(value) <= limit else value[:limit]
+        else:
+            tags[key] = to_text(value, limit)
 
     remote: Optional[Endpoint] = None
     if peer or ot_tags.PEER_HOSTNAME in tags:
@@ -301,22 +314,74 @@ def to_model(span: ZipkinSpan) -> ZipkinModelSpan:
         if not candidate.is_empty():
             remote = candidate
 
-    annotations = [(ts, _annotation_value(fields, limit)) for ts, fields in span.logs if fields]
+    logs = span.logs
+    annotations = (
+        [(ts, _annotation_value(fields, limit)) for ts, fields in logs if fields] if logs else []
+    )
     name = span.operation_name
     if not isinstance(name, str):
         name = to_text(name, limit)
     return ZipkinModelSpan(
-        trace_id=context.trace_id,
-        id=context.span_id,
-        parent_id=context.parent_id,
-        name=name,
-        kind=kind,
-        timestamp=span.start_us,
-        duration=span.duration_us,
-        local_endpoint=tracer.local_endpoint,
-        remote_endpoint=remote,
-        annotations=annotations,
-        tags=tags,
-        debug=context.debug,
-        shared=span.shared and kind == SERVER,
+        context.trace_id,
+        context.span_id,
+        context.parent_id,
+        name,
+        kind,
+        span.start_us,
+        span.duration_us,
+        tracer.local_endpoint,
+        remote,
+        annotations,
+        tags,
+        context.debug,
+        span.shared and kind == SERVER,
     )
+
+
+SimpleMapping = Tuple[Optional[str], List[Tuple[str, str]], List[Tuple[int, str]]]
+
+
+def simple_mapping(span: ZipkinSpan, limit: int) -> Optional[SimpleMapping]:
+    """``to_model``'s result for the common span, or None when it needs the full mapping.
+
+    The common span: tag keys are plain ``str``, none of them is
+    ``peer.*``, ``error`` or ``sampling.priority``, the name is a ``str``
+    and the times are plain ints. Returns ``(kind, tags, annotations)`` with
+    tags as ``(key, text)`` pairs in order: exactly ``to_model``'s ``kind``,
+    ``tags.items()`` and ``annotations`` (the encoders' property tests hold
+    both paths to the same bytes). The other fields are the span's own.
+    """
+    kind: Optional[str] = None
+    tags: List[Tuple[str, str]] = []
+    for key, value in span.tags.items():
+        if key.__class__ is not str:
+            return None
+        if key in _SIMPLE_CHECK:
+            if key in _NOT_SIMPLE:
+                return None
+            mapped = KINDS.get(value) if isinstance(value, str) else None  # span.kind
+            if mapped is not None:
+                kind = mapped
+                continue
+        cls = value.__class__
+        if cls is str:
+            text = value
+        elif cls is bool:
+            text = "true" if value else "false"
+        else:
+            text = to_text(value, limit)
+        tags.append((key, text if len(text) <= limit else text[:limit]))
+    annotations: List[Tuple[int, str]] = []
+    for ts, fields in span.logs:
+        if not fields:
+            continue
+        if ts.__class__ is not int:
+            return None
+        annotations.append((ts, _annotation_value(fields, limit)))
+    if (
+        span.operation_name.__class__ is not str
+        or span.start_us.__class__ is not int
+        or span.duration_us.__class__ is not int
+    ):
+        return None
+    return kind, tags, annotations

@@ -273,3 +273,78 @@ class ZipkinSpan(Span):
             f"ZipkinSpan({self.operation_name!r}, {self._context!r}"
             f"{', finished' if self.finished else ''})"
         )
+
+
+class UnsampledSpan(ZipkinSpan):
+    """A span of an unsampled trace: it carries its context (which propagates,
+    with real IDs) and records nothing, as cheaply as possible.
+
+    The tracer makes one for an unsampled span with no explicit start time
+    that is not a joined server span (the common case). Only the monotonic
+    start is kept: ``tags`` and ``logs`` read as empty and ``start_us``
+    is derived from it. ``sampling.priority`` > 0 turns it into a recording
+    :class:`ZipkinSpan` (same object) that is reported on finish, as a
+    sampled span would be.
+    """
+
+    __slots__ = ()
+
+    def __init__(  # no super().__init__(): nothing else to record
+        self, tracer: ZipkinTracer, context: ZipkinSpanContext, operation_name: str
+    ) -> None:
+        self._tracer = tracer
+        self._context = context
+        self.operation_name = operation_name
+        self._start_mono = _monotonic_ns()
+        self.finished = False
+
+    @property
+    def tags(self) -> Dict[str, Any]:  # type: ignore[override]
+        return {}
+
+    @property
+    def logs(self) -> List[Tuple[int, Dict[str, Any]]]:  # type: ignore[override]
+        return []
+
+    @property
+    def start_us(self) -> int:  # type: ignore[override]
+        return (_time_ns() - (_monotonic_ns() - self._start_mono)) // 1000
+
+    @property
+    def duration_us(self) -> int:  # type: ignore[override]
+        return 0
+
+    @property
+    def shared(self) -> bool:  # type: ignore[override]
+        return False
+
+    def set_tag(self, key: str, value: Any) -> ZipkinSpan:
+        if key == SAMPLING_PRIORITY:
+            self._set_sampling_priority(value)
+        return self
+
+    def log_kv(self, key_values: Dict[str, Any], timestamp: Optional[float] = None) -> ZipkinSpan:
+        return self
+
+    def finish(self, finish_time: Optional[float] = None) -> None:
+        self.finished = True
+
+    def _set_sampling_priority(self, value: Any) -> None:
+        if self.finished:
+            return
+        try:
+            priority = int(value)
+        except (TypeError, ValueError):
+            logger.debug("ignored sampling.priority %r", value)
+            return
+        if priority > 0:
+            start_us = self.start_us
+            self.__class__ = ZipkinSpan  # type: ignore[assignment]
+            span: ZipkinSpan = self  # from here on a recording span
+            span.start_us = start_us
+            span._wall_start = False
+            span.duration_us = 0
+            span.tags = {}
+            span.logs = []
+            span.shared = False
+            span._context = span._context.with_sampling(True, True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import time
 from typing import Any, Dict, List, Optional, Union
 
 from opentracing import (
@@ -18,6 +19,7 @@ from opentracing import (
     UnsupportedFormatException,
 )
 from opentracing.scope_managers import ThreadLocalScopeManager
+from zipkin_tracer import ids as _ids
 from zipkin_tracer.config import Config, resolve
 from zipkin_tracer.encoding import Encoder, encoder_for
 from zipkin_tracer.ids import MASK_64, generate_span_id, generate_trace_id
@@ -25,11 +27,15 @@ from zipkin_tracer.model import Endpoint
 from zipkin_tracer.propagation.b3 import B3Propagator
 from zipkin_tracer.propagation.binary import BinaryPropagator
 from zipkin_tracer.reporting.base import SpanReporter
-from zipkin_tracer.span import SAMPLING_PRIORITY, ZipkinSpan, ZipkinSpanContext
+from zipkin_tracer.span import _EMPTY as _EMPTY_BAGGAGE
+from zipkin_tracer.span import SAMPLING_PRIORITY, UnsampledSpan, ZipkinSpan, ZipkinSpanContext
 
 logger = logging.getLogger(__name__)
 
 _BINARY = BinaryPropagator()
+_new_object = object.__new__
+_monotonic_ns = time.monotonic_ns
+_NO_BAGGAGE: Dict[str, str] = _EMPTY_BAGGAGE
 
 
 def detect_local_ip() -> str:
@@ -126,10 +132,14 @@ class ZipkinTracer(Tracer):
         self._http = B3Propagator(single=single, http=True)
         self._text = B3Propagator(single=single, http=False)
         self._closed = False
-        self.spans_started = 0
         self.spans_sampled = 0
         self.spans_not_sampled = 0
         self.report_errors = 0
+
+    @property
+    def spans_started(self) -> int:
+        """Spans started so far (sampled + not sampled)."""
+        return self.spans_sampled + self.spans_not_sampled
 
     # -- spans ----------------------------------------------------------------
 
@@ -168,7 +178,14 @@ class ZipkinTracer(Tracer):
         elif references:
             parent = _first_referenced_context(references)
         if parent is None and not ignore_active_span:
-            scope = self.scope_manager.active
+            manager = self._scope_manager
+            if type(manager) is ThreadLocalScopeManager:
+                # Its ``active`` is getattr(local, "active", None), which builds
+                # and swallows an AttributeError whenever no scope is active
+                # (about 1 µs); the thread's own dict answers the same question.
+                scope = manager._tls_scope.__dict__.get("active")
+            else:
+                scope = manager.active
             if scope is not None and scope.span is not None:
                 parent = scope.span.context
         if parent is not None and type(parent) is not ZipkinSpanContext:
@@ -177,7 +194,15 @@ class ZipkinTracer(Tracer):
         name = "" if operation_name is None else operation_name
         shared = False
         sampled: Optional[bool]
-        if parent is not None and parent.trace_id:
+        if parent is None:  # a new trace, the common case
+            if self.trace_id_128bit:
+                trace_id = generate_trace_id(True)
+                span_id = generate_span_id()
+            else:  # generate_trace_id(False), inlined
+                trace_id = span_id = _ids._getrandbits(64) or generate_span_id()
+            parent_id = None
+            sampled, debug, baggage = None, False, None
+        elif parent.trace_id:
             trace_id = parent.trace_id
             sampled = parent.sampled
             debug = parent.debug
@@ -195,14 +220,11 @@ class ZipkinTracer(Tracer):
                 span_id = generate_span_id()
                 parent_id = parent.span_id
             baggage = parent.baggage
-        else:
+        else:  # a decision or baggage without IDs: a new trace that keeps them
             trace_id = generate_trace_id(self.trace_id_128bit)
             span_id = trace_id if trace_id <= MASK_64 else generate_span_id()
             parent_id = None
-            if parent is not None:
-                sampled, debug, baggage = parent.sampled, parent.debug, parent.baggage
-            else:
-                sampled, debug, baggage = None, False, None
+            sampled, debug, baggage = parent.sampled, parent.debug, parent.baggage
         if debug:
             sampled = True
         if tags and SAMPLING_PRIORITY in tags:
@@ -217,14 +239,29 @@ class ZipkinTracer(Tracer):
             except Exception:
                 logger.debug("sampler %r failed; not sampling", self.sampler, exc_info=True)
                 sampled = False
-        self.spans_started += 1
+        # ZipkinSpanContext(trace_id, span_id, parent_id, sampled, debug, baggage),
+        # without the __init__ call: this runs for every span.
+        context = _new_object(ZipkinSpanContext)
+        context.trace_id = trace_id
+        context.span_id = span_id
+        context.parent_id = parent_id
+        context.sampled = sampled
+        context.debug = debug
+        context._baggage = baggage if baggage else _NO_BAGGAGE
+        context.remote = False
         if sampled:
             self.spans_sampled += 1
-        else:
-            self.spans_not_sampled += 1
-        context = ZipkinSpanContext(
-            trace_id, span_id, parent_id, sampled, debug, baggage if baggage else None
-        )
+            return ZipkinSpan(self, context, name, start_time, tags, shared)
+        self.spans_not_sampled += 1
+        if start_time is None and not shared:
+            # UnsampledSpan(self, context, name), likewise inlined
+            span = _new_object(UnsampledSpan)
+            span._tracer = self
+            span._context = context
+            span.operation_name = name
+            span._start_mono = _monotonic_ns()
+            span.finished = False
+            return span
         return ZipkinSpan(self, context, name, start_time, tags, shared)
 
     def _report(self, span: ZipkinSpan) -> None:

@@ -358,3 +358,50 @@ def test_local_ip_falls_back_to_ipv6_then_loopback(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(socket, "getaddrinfo", unresolvable)
     assert tracer_module.detect_local_ip() == "127.0.0.1"
+
+
+def test_unsampled_span_is_a_cheap_span_with_a_real_context() -> None:
+    from zipkin_tracer.span import UnsampledSpan, ZipkinSpan
+
+    tracer = make_tracer(sampler=ConstSampler(False))
+    span = tracer.start_span("x", tags={"a": 1})
+    assert isinstance(span, UnsampledSpan) and isinstance(span, ZipkinSpan)
+    assert span.context.trace_id and span.context.span_id == span.context.trace_id
+    assert span.context.sampled is False and span.context.baggage == {}
+    assert span.tags == {} and span.logs == [] and not span.shared
+    assert abs(span.start_us - time.time() * 1e6) < 5e6
+    span.set_baggage_item("k", "v").set_operation_name("y")
+    assert span.get_baggage_item("k") == "v" and span.operation_name == "y"
+    with tracer.scope_manager.activate(span, finish_on_close=True):
+        child = tracer.start_span("child")
+    assert child.context.parent_id == span.context.span_id
+    assert child.context.trace_id == span.context.trace_id and child.get_baggage_item("k") == "v"
+    assert span.finished
+    # an explicit start time or a joined server span keeps the full class
+    assert type(tracer.start_span("t", start_time=1.0)) is ZipkinSpan
+    metrics = tracer.metrics
+    assert metrics["spans_started"] == 3 == metrics["spans_not_sampled"]
+
+
+def test_unsampled_span_forced_by_sampling_priority_keeps_its_start() -> None:
+    tracer = make_tracer(sampler=ConstSampler(False))
+    before = int(time.time() * 1e6)
+    span = tracer.start_span("x")
+    time.sleep(0.02)
+    span.set_tag("sampling.priority", 1).set_tag("k", "v").log_kv({"event": "e"})
+    span.finish()
+    (out,) = reported(tracer)
+    assert before - 2000 <= out["timestamp"] <= before + 15000
+    assert out["duration"] >= 20000 and out["debug"] is True
+    assert out["tags"] == {"k": "v"} and out["annotations"][0]["value"] == "e"
+
+
+def test_active_span_is_found_with_any_scope_manager() -> None:
+    from opentracing.scope_managers.contextvars import ContextVarsScopeManager
+
+    for manager in (ThreadLocalScopeManager(), ContextVarsScopeManager()):
+        tracer = make_tracer(scope_manager=manager)
+        assert tracer.start_span("root").context.parent_id is None
+        with tracer.start_active_span("parent") as scope:
+            child = tracer.start_span("child")
+            assert child.context.parent_id == scope.span.context.span_id

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii as _quote
-from typing import Any, Dict, Optional, Sequence, Tuple
+from json.encoder import encode_basestring_ascii
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 from zipkin_tracer.encoding.base import Encoder
 from zipkin_tracer.ids import format_span_id, format_trace_id
-from zipkin_tracer.model import Endpoint, ZipkinModelSpan, to_model
+from zipkin_tracer.model import SERVER, Endpoint, ZipkinModelSpan, simple_mapping, to_model
 
 _dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+#: What ``_dumps`` does to a ``str`` (the C function json itself uses).
+_quote: Callable[[str], str] = encode_basestring_ascii
 
 
 def model_to_dict(span: ZipkinModelSpan) -> Dict[str, Any]:
@@ -45,61 +47,124 @@ def model_to_dict(span: ZipkinModelSpan) -> Dict[str, Any]:
     return out
 
 
+def _endpoint_json(endpoint: Endpoint) -> str:
+    return _dumps(endpoint.to_json())
+
+
+_EndpointKey = Tuple[Any, Any, Any, Any]
+
+
+def model_to_json(span: ZipkinModelSpan, local_cache: Dict[_EndpointKey, str]) -> str:
+    """``_dumps(model_to_dict(span))``, written directly (same text, a few times faster).
+
+    Constant fragments are literals, the local endpoint's JSON is looked up in
+    ``local_cache``, and only user text goes through json's own string
+    encoder. ``span`` is what :func:`to_model` makes (text is ``str``); a
+    time that is not a plain int takes the generic path, so the output is
+    always exactly what the dict form gives.
+    """
+    timestamp = span.timestamp
+    duration = span.duration
+    if timestamp.__class__ is not int or duration.__class__ is not int:
+        return _dumps(model_to_dict(span))
+    for ts, _ in span.annotations:
+        if ts.__class__ is not int:
+            return _dumps(model_to_dict(span))
+    remote_json = None
+    if span.remote_endpoint is not None:
+        remote_json = _endpoint_json(span.remote_endpoint)
+    return _span_json(
+        span.trace_id,
+        span.parent_id,
+        span.id,
+        span.kind,
+        span.name,
+        timestamp,
+        duration,
+        _local_json(span.local_endpoint, local_cache),
+        remote_json,
+        span.annotations,
+        span.tags.items(),
+        span.debug,
+        span.shared,
+    )
+
+
+def _local_json(local: Endpoint, local_cache: Dict[_EndpointKey, str]) -> str:
+    key = (local.service_name, local.ipv4, local.ipv6, local.port)
+    local_json = local_cache.get(key)
+    if local_json is None:
+        if len(local_cache) > 64:  # endpoints are per tracer: a handful at most
+            local_cache.clear()
+        local_json = local_cache[key] = _endpoint_json(local)
+    return local_json
+
+
+def _span_json(
+    trace_id: int,
+    parent_id: Optional[int],
+    span_id: int,
+    kind: Optional[str],
+    name: str,
+    timestamp: int,
+    duration: int,
+    local_json: str,
+    remote_json: Optional[str],
+    annotations: Iterable[Tuple[int, str]],
+    tags: Iterable[Tuple[str, str]],
+    debug: bool,
+    shared: bool,
+) -> str:
+    """The v2 JSON text of one span (``model_to_dict``'s fields and order)."""
+    quote = _quote
+    out = ['{"traceId":"', format_trace_id(trace_id)]
+    if parent_id:
+        out.append(f'","parentId":"{parent_id:016x}')
+    out.append(f'","id":"{span_id:016x}"')
+    if kind:
+        out.append(',"kind":')
+        out.append(quote(kind))
+    if name:
+        out.append(',"name":')
+        out.append(quote(name))
+    if timestamp:
+        out.append(f',"timestamp":{timestamp}')
+    if duration:
+        out.append(f',"duration":{duration}')
+    if local_json != "{}":
+        out.append(',"localEndpoint":')
+        out.append(local_json)
+    if remote_json is not None and remote_json != "{}":
+        out.append(',"remoteEndpoint":')
+        out.append(remote_json)
+    sep = ',"annotations":['
+    for ts, value in annotations:
+        out.append(f'{sep}{{"timestamp":{ts},"value":')
+        out.append(quote(value))
+        out.append("}")
+        sep = ","
+    if sep == ",":
+        out.append("]")
+    sep = ',"tags":{'
+    for key, value in tags:  # str → str; subclasses quote alike
+        out.append(sep)
+        out.append(quote(key))
+        out.append(":")
+        out.append(quote(value))
+        sep = ","
+    if sep == ",":
+        out.append("}")
+    if debug:
+        out.append(',"debug":true')
+    if shared:
+        out.append(',"shared":true')
+    out.append("}")
+    return "".join(out)
+
+
 def span_to_dict(span: Any) -> Dict[str, Any]:
     """The v2 JSON object of one finished ZipkinSpan."""
     return model_to_dict(to_model(span))
-
-
-def model_to_json(span: ZipkinModelSpan, local_json: Optional[str] = None) -> str:
-    """``model_to_dict`` serialised, byte for byte, without building the dict.
-
-    The worker's hot path: strings go through the C-accelerated quoting
-    function that ``json.dumps`` itself uses; ``local_json`` is the local
-    endpoint already encoded (it is the same on every span of a tracer).
-    """
-    parts = ['{"traceId":"', format_trace_id(span.trace_id)]
-    if span.parent_id:
-        parts += ['","parentId":"', format_span_id(span.parent_id)]
-    parts += ['","id":"', format_span_id(span.id), '"']
-    if span.kind:
-        parts += [',"kind":"', span.kind, '"']
-    if span.name:
-        parts += [',"name":', _quote(span.name)]
-    if span.timestamp:
-        parts += [',"timestamp":', str(span.timestamp)]
-    if span.duration:
-        parts += [',"duration":', str(span.duration)]
-    if local_json is None:
-        local_json = _endpoint_json(span.local_endpoint)
-    if local_json:
-        parts += [',"localEndpoint":', local_json]
-    if span.remote_endpoint is not None:
-        remote = _endpoint_json(span.remote_endpoint)
-        if remote:
-            parts += [',"remoteEndpoint":', remote]
-    if span.annotations:
-        parts.append(',"annotations":[')
-        parts.append(
-            ",".join(
-                f'{{"timestamp":{ts},"value":{_quote(value)}}}' for ts, value in span.annotations
-            )
-        )
-        parts.append("]")
-    if span.tags:
-        parts.append(',"tags":{')
-        parts.append(",".join(f"{_quote(k)}:{_quote(v)}" for k, v in span.tags.items()))
-        parts.append("}")
-    if span.debug:
-        parts.append(',"debug":true')
-    if span.shared:
-        parts.append(',"shared":true')
-    parts.append("}")
-    return "".join(parts)
-
-
-def _endpoint_json(endpoint: Endpoint) -> str:
-    fields = endpoint.to_json()
-    return _dumps(fields) if fields else ""
 
 
 class JsonV2Encoder(Encoder):
@@ -109,17 +174,32 @@ class JsonV2Encoder(Encoder):
     path = "/api/v2/spans"
 
     def __init__(self) -> None:
-        self._local: Tuple[Optional[Endpoint], str] = (None, "")
+        self._local_cache: Dict[_EndpointKey, str] = {}
 
     def encode_span(self, span: Any) -> bytes:
         # ASCII-only output (non-ASCII as \\u escapes), so any str (even a
         # lone surrogate) encodes and byte length is known exactly.
-        model = to_model(span)
-        endpoint, local_json = self._local
-        if model.local_endpoint is not endpoint:
-            local_json = _endpoint_json(model.local_endpoint)
-            self._local = (model.local_endpoint, local_json)
-        return model_to_json(model, local_json).encode("ascii")
+        tracer = span._tracer
+        simple = simple_mapping(span, tracer.max_tag_value_length)
+        if simple is None:
+            return model_to_json(to_model(span), self._local_cache).encode("ascii")
+        kind, tags, annotations = simple
+        context = span._context
+        return _span_json(
+            context.trace_id,
+            context.parent_id,
+            context.span_id,
+            kind,
+            span.operation_name,
+            span.start_us,
+            span.duration_us,
+            _local_json(tracer.local_endpoint, self._local_cache),
+            None,
+            annotations,
+            tags,
+            context.debug,
+            span.shared and kind == SERVER,
+        ).encode("ascii")
 
     def message_size(self, span_sizes: Sequence[int]) -> int:
         count = len(span_sizes)

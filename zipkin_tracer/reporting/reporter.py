@@ -17,8 +17,11 @@ from __future__ import annotations
 import atexit
 import collections
 import logging
+import mmap
 import os
+import platform
 import random
+import sys
 import threading
 import time
 import weakref
@@ -44,6 +47,35 @@ from zipkin_tracer.transport.base import (
 )
 
 logger = logging.getLogger(__name__)
+_getpid = os.getpid
+
+#: Linux ``MADV_WIPEONFORK`` (asm-generic value; Python's mmap does not name it).
+_MADV_WIPEONFORK = 18
+_WIPEONFORK_MACHINES = frozenset({"x86_64", "amd64", "aarch64", "arm64", "i686", "i386"})
+
+#: While a message is open the worker is woken at most every this many
+#: spans (see ``_prepare_wait``): one wake-up, a futex syscall on the
+#: application thread, per batch instead of one per span.
+_WAKE_BATCH = 128
+
+
+def _fork_sentinel() -> Optional[mmap.mmap]:
+    """One private page the kernel zeroes in any forked child, or None.
+
+    ``MADV_WIPEONFORK`` (Linux 4.14+) makes reading one byte a complete fork
+    check, hooks or not, without the ``getpid()`` syscall on every report
+    (the way OpenSSL detects forks). Elsewhere the reporter compares PIDs.
+    """
+    if not sys.platform.startswith("linux") or platform.machine() not in _WIPEONFORK_MACHINES:
+        return None
+    try:
+        page = mmap.mmap(-1, mmap.PAGESIZE, flags=mmap.MAP_PRIVATE)
+        page.madvise(_MADV_WIPEONFORK)
+        page[0] = 1
+    except (OSError, ValueError, AttributeError):  # an older kernel: EINVAL
+        return None
+    return page
+
 
 DROP_NEWEST = "newest"
 DROP_OLDEST = "oldest"
@@ -207,11 +239,16 @@ class AsyncReporter(SpanReporter):
     def _init_process_state(self) -> None:
         """Everything a forked child must not share with its parent."""
         self._pid = os.getpid()
+        self._fork_page = _fork_sentinel()
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._metrics = ReporterMetrics(self._lock)
         self._queue: Deque[_Item] = collections.deque()
         self._wake = threading.Event()
+        # Queue length at which report() wakes the worker (guarded by _lock):
+        # 1 while it sleeps with nothing to send, else set by _prepare_wait.
+        self._wake_at = 1
+        self._max_span_bytes = 0  # largest encoded span so far
         self._closing = threading.Event()
         self._halt = threading.Event()
         self._close_done = threading.Event()
@@ -242,37 +279,55 @@ class AsyncReporter(SpanReporter):
     def report(self, span: Any) -> None:
         """Queue ``span``; never blocks on I/O and never raises."""
         try:
-            if self._pid != os.getpid():
+            page = self._fork_page
+            if page is not None:
+                if not page[0]:  # zeroed: we are a forked child
+                    self._after_fork_without_hooks()
+            elif self._pid != _getpid():
                 self._after_fork_without_hooks()
-            wake = False
-            with self._lock:
-                metrics = self._metrics
-                seq = metrics.spans
+            lock = self._lock
+            lock.acquire()  # not ``with``: this is the hottest lock
+            try:
                 queue = self._queue
-                if self._closed:
-                    metrics.rejected(CLOSED)
-                    self._failed_locked(seq)
-                elif len(queue) < self._max_queue:
-                    wake = not queue
+                if not self._closed and len(queue) < self._max_queue:  # the common case
+                    metrics = self._metrics
+                    seq = metrics.spans
+                    metrics.spans = seq + 1  # metrics.queued(), inlined
+                    metrics.queued_spans += 1
                     queue.append((seq, span))
-                    metrics.queued()
-                elif self._drop_oldest:
-                    old_seq, _ = queue.popleft()
-                    metrics.evicted(QUEUE_FULL, 1)
-                    self._failed_locked(old_seq)
-                    queue.append((seq, span))
-                    metrics.queued()
-                    if self._waiters:
-                        self._cond.notify_all()
+                    if len(queue) != self._wake_at:
+                        return
                 else:
-                    metrics.rejected(QUEUE_FULL)
-                    self._failed_locked(seq)
-            if wake:
-                if self._worker is None:
-                    self._start_worker()
-                self._wake.set()
+                    self._report_slow_locked(span)
+                    return
+            finally:
+                lock.release()
+            # a batch is ready, or the worker sleeps with nothing to send
+            if self._worker is None:
+                self._start_worker()
+            self._wake.set()
         except Exception:  # report() must never raise into the app
             pass
+
+    def _report_slow_locked(self, span: Any) -> None:
+        """``report`` when closed or full (caller holds ``_lock``)."""
+        metrics = self._metrics
+        seq = metrics.spans
+        queue = self._queue
+        if self._closed:
+            metrics.rejected(CLOSED)
+            self._failed_locked(seq)
+        elif self._drop_oldest:
+            old_seq, _ = queue.popleft()
+            metrics.evicted(QUEUE_FULL, 1)
+            self._failed_locked(old_seq)
+            queue.append((seq, span))
+            metrics.queued()
+            if self._waiters:
+                self._cond.notify_all()
+        else:
+            metrics.rejected(QUEUE_FULL)
+            self._failed_locked(seq)
 
     @property
     def metrics(self) -> Dict[str, Any]:
@@ -423,7 +478,9 @@ class AsyncReporter(SpanReporter):
         try:
             while True:
                 if not more:
-                    self._wake.wait(self._wait_timeout())
+                    timeout = self._wait_timeout()
+                    if self._prepare_wait(timeout is None):
+                        self._wake.wait(timeout)
                 self._wake.clear()  # before draining, so no wake-up is lost
                 try:
                     more = self._cycle()
@@ -438,6 +495,27 @@ class AsyncReporter(SpanReporter):
         finally:
             self._drain_lock.release()
 
+    def _prepare_wait(self, idle: bool) -> bool:
+        """Set when report() wakes the worker next; False if it should not sleep at all.
+
+        Idle (no open message): at the first span. Otherwise when the queued
+        spans could fill the open message, assuming none is larger than the
+        largest seen so far (so a full message leaves at once, not at the
+        timer), and at most every ``_WAKE_BATCH`` spans; spans queued before
+        that are encoded when the message is due.
+        """
+        if idle:
+            wake_at = 1
+        else:
+            room = self._max_bytes - self._message.bound
+            wake_at = room // (self._max_span_bytes + _FRAMING_SLACK) + 1
+            wake_at = max(1, min(wake_at, _WAKE_BATCH, self._max_queue))
+        with self._lock:
+            if len(self._queue) >= wake_at:
+                return False
+            self._wake_at = wake_at
+            return True
+
     def _wait_timeout(self) -> Optional[float]:
         if not self._message.spans:
             return None
@@ -446,9 +524,8 @@ class AsyncReporter(SpanReporter):
     def _cycle(self) -> bool:
         """Take a chunk, pack it into messages, send what is due; True if more is queued."""
         more = self._take_chunk()
-        while self._pos < len(self._chunk):
-            seq, span = self._chunk[self._pos]
-            self._add(seq, span)
+        if self._pos < len(self._chunk):
+            self._add_chunk()
         message = self._message
         if message.spans:
             due = time.monotonic() >= message.started + self._flush_interval
@@ -462,8 +539,14 @@ class AsyncReporter(SpanReporter):
         with self._lock:
             queue = self._queue
             count = min(len(queue), self._chunk_size)
-            self._chunk = [queue.popleft() for _ in range(count)]
+            if count == len(queue):
+                self._chunk = list(queue)
+                queue.clear()
+            else:
+                popleft = queue.popleft
+                self._chunk = [popleft() for _ in range(count)]
             self._pos = 0
+            self._wake_at = _WAKE_BATCH  # busy: it looks at the queue again before sleeping
             self._metrics.taken(count)
             self._publish_locked()
             return bool(queue)
@@ -481,20 +564,58 @@ class AsyncReporter(SpanReporter):
         if self._waiters:
             self._cond.notify_all()
 
-    def _add(self, seq: int, span: Any) -> None:
-        """Encode the span at ``_pos`` into the next message (sending a full one first)."""
+    def _add_chunk(self) -> None:
+        """``_add`` for every span left in the chunk, with the common case inlined.
+
+        ``_pos`` stays exact after every span (``_publish_locked`` and
+        ``_abandon_in_flight`` read it).
+        """
+        chunk = self._chunk
+        encode = self._encoder.encode_span
+        message = self._message
+        seqs, spans, sizes = message.seqs, message.spans, message.sizes
+        # Far below the limit, a span fits without the exact size (see _Message.fits).
+        roomy = self._max_bytes - _FRAMING_SLACK
+        pos = self._pos
+        end = len(chunk)
+        while pos < end:
+            seq, span = chunk[pos]
+            try:
+                data = encode(span)
+            except Exception as error:  # a bad span must not stop the worker
+                self._encode_failed(seq, error)
+            else:
+                size = len(data)
+                if size > self._max_span_bytes:
+                    self._max_span_bytes = size
+                if seqs and message.bound + size <= roomy:  # _Message.add(), inlined
+                    seqs.append(seq)
+                    spans.append(data)
+                    sizes.append(size)
+                    message.bound += size + _FRAMING_SLACK
+                    self._encoded_bytes += size
+                    self._pos = pos + 1
+                else:
+                    self._add_encoded(seq, data, size)
+                    seqs, spans, sizes = message.seqs, message.spans, message.sizes
+            pos = self._pos
+
+    def _encode_failed(self, seq: int, error: Exception) -> None:
+        self._pos += 1
+        self._drop_span(seq, ENCODE_FAILED)
+        self._log.warn(
+            "encode_failed",
+            "Zipkin reporter could not encode a span (%s); it was dropped",
+            type(error).__name__,
+        )
+
+    def _add_encoded(self, seq: int, data: bytes, size: int) -> None:
+        if size > self._max_span_bytes:
+            self._max_span_bytes = size
         try:
-            data = self._encoder.encode_span(span)
-            size = len(data)
             alone = self._encoder.message_size([size])
-        except Exception as error:  # a bad span must not stop the worker
-            self._pos += 1
-            self._drop_span(seq, ENCODE_FAILED)
-            self._log.warn(
-                "encode_failed",
-                "Zipkin reporter could not encode a span (%s); it was dropped",
-                type(error).__name__,
-            )
+        except Exception as error:
+            self._encode_failed(seq, error)
             return
         self._encoded_bytes += size
         if alone > self._max_bytes:
@@ -683,11 +804,14 @@ class AsyncReporter(SpanReporter):
                     return
         finally:
             TRACING_SUPPRESSED.reset(token)
+            with self._lock:
+                self._wake_at = 1  # no worker sleeps: the next span tries to start one
             self._drain_lock.release()
 
     # -- fork ---------------------------------------------------------------------------
     def _check_pid(self) -> None:
-        if self._pid != os.getpid():
+        page = self._fork_page
+        if (page is not None and not page[0]) or self._pid != _getpid():
             self._after_fork_without_hooks()
 
     def _after_fork_without_hooks(self) -> None:

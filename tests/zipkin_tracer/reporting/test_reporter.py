@@ -578,3 +578,47 @@ def test_an_encoder_that_underestimates_sizes_cannot_oversize_a_message(
     assert all(len(body) <= 1000 for body in sender.bodies)
     assert len(set(sender.ids())) == 50
     assert reporter.metrics["spans_dropped"] == {"too_large": 1}
+
+
+def test_spans_joining_an_open_message_do_not_wake_the_worker_each(
+    reporters: List[AsyncReporter],
+) -> None:
+    """One wake-up per batch: report() makes no syscall per span."""
+    sender = RecordingSender()
+    reporter = make(reporters, sender, flush_interval=30)
+    reporter.report(span(0))  # the idle worker wakes and opens a message
+    deadline = time.monotonic() + 5
+    while reporter.metrics["in_flight_spans"] != 1 or reporter._wake.is_set():
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    time.sleep(0.01)  # the worker is back asleep, waiting for the message to be due
+    sets = []
+    real_set = reporter._wake.set
+    reporter._wake.set = lambda: (sets.append(1), real_set())[1]  # type: ignore[method-assign]
+    for i in range(1, 41):
+        reporter.report(span(i))
+    assert sets == []
+    assert reporter.flush(5)
+    assert sorted(sender.ids()) == sorted(span(i)["id"] for i in range(41))
+
+
+def test_a_forked_child_sees_the_fork_sentinel_zeroed() -> None:
+    import os
+    import platform
+    import sys
+
+    from zipkin_tracer.reporting.reporter import _fork_sentinel
+
+    page = _fork_sentinel()
+    if not sys.platform.startswith("linux") or platform.machine() != "x86_64":
+        pytest.skip("MADV_WIPEONFORK is only used on Linux")
+    assert page is not None and page[0] == 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, bytes([page[0]]))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"\x00" and page[0] == 1
+    os.close(read)
+    os.close(write)

@@ -1,0 +1,134 @@
+"""The direct writers give exactly the bytes of the reference encodings.
+
+JSON: ``model_to_json`` against ``json`` on the dict form. Thrift:
+``write_span`` against thriftpy2 serialising the IDL's structs
+(``ThriftV1Encoder(fast=False)``), for arbitrary spans.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.zipkin_tracer.conftest import make_tracer
+from tests.zipkin_tracer.encoding.test_thrift_v1 import (
+    VECTOR_B_SPAN,
+    vector_b_span,
+    vector_b_tracer,
+)
+from tests.zipkin_tracer.spans import finished_span
+from zipkin_tracer.encoding.json_v2 import JsonV2Encoder, _dumps, model_to_dict
+from zipkin_tracer.encoding.thrift_v1 import ThriftV1Encoder
+from zipkin_tracer.model import to_model
+
+_text = st.text(max_size=12) | st.sampled_from(["", "\ud800x", 'é\u2028"\\', "GET /x"])
+_values = (
+    _text
+    | st.integers(-(2**70), 2**70)
+    | st.booleans()
+    | st.none()
+    | st.floats(allow_nan=True)
+    | st.binary(max_size=4)
+)
+_special = st.sampled_from(
+    [
+        ("span.kind", "client"),
+        ("span.kind", "server"),
+        ("span.kind", "producer"),
+        ("span.kind", "consumer"),
+        ("span.kind", "other"),
+        ("peer.service", "Backend"),
+        ("peer.ipv4", "172.19.0.2"),
+        ("peer.ipv4", 16909060),
+        ("peer.ipv4", "nope"),
+        ("peer.ipv6", "2001:db8::1"),
+        ("peer.port", 9000),
+        ("peer.port", 70000),
+        ("peer.hostname", "10.0.0.1"),
+        ("error", True),
+        ("error", False),
+        ("error", "boom"),
+        ("sampling.priority", 1),
+    ]
+)
+_tags = st.dictionaries(_text, _values, max_size=4) | st.lists(_special, max_size=4).map(dict)
+_log = st.dictionaries(
+    _text | st.just("event") | st.just("message"), _values, min_size=1, max_size=3
+)
+_ids = st.integers(1, 2**64 - 1)
+_times = st.integers(0, 2**62)
+
+
+@st.composite
+def spans(draw: Any) -> Dict[str, Any]:
+    tags = dict(draw(_tags))
+    tags.update(draw(st.lists(_special, max_size=2)))
+    logs: List[Tuple[int, Dict[str, Any]]] = [
+        (draw(_times), fields) for fields in draw(st.lists(_log, max_size=3))
+    ]
+    return {
+        "name": draw(_text),
+        "trace_id": draw(_ids | st.integers(2**64, 2**128 - 1)),
+        "span_id": draw(_ids),
+        "parent_id": draw(st.none() | _ids),
+        "tags": tags,
+        "logs": logs,
+        "start_us": draw(_times),
+        "duration_us": draw(st.integers(1, 2**40)),
+        "debug": draw(st.booleans()),
+        "shared": draw(st.booleans()),
+    }
+
+
+_endpoints = st.sampled_from(
+    [
+        {"service_name": "frontend", "local_ip": "192.168.99.1", "local_port": 8080},
+        {"service_name": "Ünïcode svc", "local_ip": "2001:db8::7"},
+        {"service_name": "x", "local_ip": "::ffff:10.1.2.3", "local_port": 65535},
+        {"service_name": "y", "local_ip": "127.0.0.1", "local_port": 1},
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spans(), _endpoints, st.integers(1, 40))
+def test_fast_json_is_the_dict_form(span: Dict[str, Any], endpoint: Any, limit: int) -> None:
+    tracer = make_tracer(max_tag_value_length=limit, **endpoint)
+    finished = finished_span(tracer, **span)
+    expected = _dumps(model_to_dict(to_model(finished))).encode("ascii")
+    assert JsonV2Encoder().encode_span(finished) == expected
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spans(), _endpoints, st.integers(1, 40))
+def test_fast_thrift_is_thriftpy2(span: Dict[str, Any], endpoint: Any, limit: int) -> None:
+    tracer = make_tracer(max_tag_value_length=limit, encoding="thrift", **endpoint)
+    finished = finished_span(tracer, **span)
+    fast, reference = ThriftV1Encoder(), ThriftV1Encoder(fast=False)
+    assert fast.fast and not reference.fast
+    assert fast.encode_span(finished) == reference.encode_span(finished)
+
+
+def test_both_thrift_writers_give_vector_b() -> None:
+    tracer = vector_b_tracer()
+    for fast in (True, False):
+        assert ThriftV1Encoder(fast=fast).encode_span(vector_b_span(tracer)) == VECTOR_B_SPAN
+
+
+def test_the_local_endpoint_is_encoded_once_per_endpoint() -> None:
+    encoder = ThriftV1Encoder()
+    for name in ("a", "b", "a"):
+        tracer = make_tracer(service_name=name, encoding="thrift")
+        reference = ThriftV1Encoder(fast=False).encode_span(finished_span(tracer))
+        assert encoder.encode_span(finished_span(tracer)) == reference
+    assert len(encoder._hosts) == 2
+
+
+def test_fast_json_falls_back_for_numbers_that_are_not_ints() -> None:
+    tracer = make_tracer()
+    span = finished_span(tracer, start_us=1.5e15, logs=[(True, {"event": "x"})])  # type: ignore[arg-type]
+    expected = _dumps(model_to_dict(to_model(span))).encode("ascii")
+    assert JsonV2Encoder().encode_span(span) == expected
+    assert b'"timestamp":1500000000000000.0' in expected
