@@ -178,14 +178,7 @@ class ZipkinTracer(Tracer):
         elif references:
             parent = _first_referenced_context(references)
         if parent is None and not ignore_active_span:
-            manager = self._scope_manager
-            if type(manager) is ThreadLocalScopeManager:
-                # Its ``active`` is getattr(local, "active", None), which builds
-                # and swallows an AttributeError whenever no scope is active
-                # (about 1 µs); the thread's own dict answers the same question.
-                scope = manager._tls_scope.__dict__.get("active")
-            else:
-                scope = manager.active
+            scope = self._scope_manager.active
             if scope is not None and scope.span is not None:
                 parent = scope.span.context
         if parent is not None and type(parent) is not ZipkinSpanContext:

@@ -16,12 +16,18 @@ from ..span import Span
 __all__ = ["Scope", "ScopeManager", "ThreadLocalScopeManager"]
 
 
+class _ScopeStorage(threading.local):
+    """Per-thread slot; the class default means no exception when a thread has none."""
+
+    active: Optional[Scope] = None
+
+
 class ThreadLocalScopeManager(ScopeManager):
     """Keeps the active scope per thread; each instance has its own storage."""
 
     def __init__(self) -> None:
         # No super().__init__(): a real manager needs no no-op scope.
-        self._tls_scope = threading.local()
+        self._tls_scope = _ScopeStorage()
 
     def activate(self, span: Span, finish_on_close: bool) -> Scope:
         """Make ``span`` active in the current thread and return its scope."""
@@ -32,7 +38,7 @@ class ThreadLocalScopeManager(ScopeManager):
     @property
     def active(self) -> Optional[Scope]:
         """The scope active in the current thread, or None."""
-        return getattr(self._tls_scope, "active", None)
+        return self._tls_scope.active
 
 
 class _ThreadLocalScope(Scope):
