@@ -6,8 +6,8 @@
 
 Without ``--calibrate``: the collector URL is a closed port on 127.0.0.1 (a
 dead collector); the span loop runs flat out, bounded by ``--spans`` and
-``--max-seconds``; peak RSS growth = ``ru_maxrss`` at the end minus RSS just
-before the loop. With ``--calibrate N``: N finished spans are kept alive by a
+``--max-seconds``; peak RSS growth = the peak RSS since just before the loop
+minus the RSS then (see ``PeakRss``). With ``--calibrate N``: N finished spans are kept alive by a
 list reporter and the RSS growth is what a queue of N spans costs. Prints one
 JSON line.
 """
@@ -18,7 +18,6 @@ import argparse
 import gc
 import json
 import os
-import resource
 import sys
 import time
 from typing import Any, Dict, List, Optional
@@ -48,9 +47,40 @@ def rss() -> int:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def peak_rss() -> int:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak) if sys.platform == "darwin" else int(peak) * 1024
+class PeakRss:
+    """The highest RSS since ``reset``.
+
+    Not ``ru_maxrss``: it keeps the high-water mark of the memory the process
+    had before ``exec``, and ``subprocess`` starts children with ``vfork``, so
+    a child of a big parent reports the parent's peak. On Linux the kernel's
+    own mark is reset (``/proc/self/clear_refs``) and read back (``VmHWM``);
+    elsewhere RSS is sampled by ``sample``.
+    """
+
+    def __init__(self) -> None:
+        self.kernel = sys.platform.startswith("linux")
+        self.sampled = 0
+
+    def reset(self) -> None:
+        self.sampled = rss()
+        if self.kernel:
+            try:
+                with open("/proc/self/clear_refs", "w") as f:
+                    f.write("5")
+            except OSError:
+                self.kernel = False
+
+    def sample(self) -> None:
+        if not self.kernel:
+            self.sampled = max(self.sampled, rss())
+
+    def peak(self) -> int:
+        if self.kernel:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        return max(self.sampled, rss())
 
 
 def ours(encoding: str, queue: int, calibrate: Optional[int]) -> Any:
@@ -146,6 +176,8 @@ def main() -> None:
         one()
     gc.collect()
     time.sleep(0.2)
+    peak = PeakRss()
+    peak.reset()
     base = rss()
     n = args.calibrate or args.spans
     deadline = time.monotonic() + args.max_seconds
@@ -155,16 +187,16 @@ def main() -> None:
         for _ in range(min(1000, n - done)):
             one()
         done += min(1000, n - done)
+        peak.sample()
     elapsed = time.perf_counter() - t0
     if args.calibrate:
         gc.collect()
         out["calibrate_bytes"] = rss() - base
-    peak = peak_rss()
     out.update(
         spans=done,
         seconds=round(elapsed, 3),
         baseline_mb=round(base / MB, 2),
-        peak_growth_mb=round(max(0, peak - base) / MB, 2),
+        peak_growth_mb=round(max(0, peak.peak() - base) / MB, 2),
         timed_out=done < n,
     )
     try:
