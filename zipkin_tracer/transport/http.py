@@ -3,7 +3,7 @@
 Timeouts: ``connect_timeout`` bounds the TCP connect, ``timeout`` bounds the
 whole attempt. ``requests`` alone only bounds each socket operation, so a
 collector that trickles its answer a byte at a time could hold the reporter
-forever; a one-shot watchdog shuts the attempt's socket down at the deadline.
+forever; a watchdog thread shuts the attempt's socket down at the deadline.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 import email.utils
 import logging
 import socket
+import sys
 import threading
 import time
 import weakref
 import zlib
-from typing import Any, Dict, Mapping, Optional, Type
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -26,6 +27,9 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from zipkin_tracer.transport.base import MessageTooLarge, Sender, SendError
 
 logger = logging.getLogger(__name__)
+
+#: A pooled connection that answered this recently is reused without a liveness poll.
+_FRESH_SECONDS = 1.0
 
 #: Statuses worth the same message again later (besides every 5xx).
 RETRYABLE_STATUSES = frozenset({408, 429})
@@ -59,12 +63,24 @@ def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Opti
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def gzip_fast(data: bytes) -> bytes:
+    """A gzip member at level 1: a few percent larger than the default level at
+    a fraction of the CPU (spans compress well anyway), in one zlib call where
+    Python has it (3.11+), because every zlib call waits for the GIL again."""
+    if sys.version_info >= (3, 11):
+        return zlib.compress(data, 1, 31)
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    return compressor.compress(data) + compressor.flush()
+
+
 class _SocketTracker:
     """Remembers the sockets of this sender's connections so a watchdog can abort them."""
 
     def __init__(self) -> None:
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._lock = threading.Lock()
+        #: Set while a watchdog bounds the attempt: its sockets may block (see send).
+        self.blocking = False
 
     def add(self, sock: Any) -> None:
         if isinstance(sock, socket.socket):
@@ -89,6 +105,51 @@ def _tracked_adapter(tracker: _SocketTracker) -> HTTPAdapter:
 
     def connection_class(base: Type[HTTPConnection]) -> Type[HTTPConnection]:
         class Tracked(base):  # type: ignore[valid-type,misc]
+            """Also: one ``send`` for the header block and a ``bytes`` body, and,
+            while watched, a blocking socket (no poll before each call)."""
+
+            _coalescing = False
+            _header_block: Optional[bytes] = None
+            _answered_at = -_FRESH_SECONDS
+
+            @property
+            def is_connected(self) -> bool:
+                # urllib3 polls a pooled connection before reusing it, one more
+                # wait for the GIL; one that answered just now is taken as alive
+                # (should the collector have closed it since, the retry covers it).
+                if self.sock is not None and time.monotonic() - self._answered_at < _FRESH_SECONDS:
+                    return True
+                return bool(super().is_connected)
+
+            def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+                response = super().getresponse(*args, **kwargs)
+                self._answered_at = time.monotonic()
+                return response
+
+            def request(
+                self, method: str, url: str, body: Any = None, *args: Any, **kw: Any
+            ) -> None:
+                if tracker.blocking:
+                    if self.sock is None:
+                        self.connect()  # still bounded by the connect timeout
+                    self.timeout = None
+                self._coalescing = isinstance(body, bytes) and bool(body)
+                try:
+                    super().request(method, url, body, *args, **kw)
+                finally:
+                    self._coalescing = False
+                    self._header_block = None
+
+            def send(self, data: Any) -> None:
+                if self._coalescing:
+                    if self._header_block is None:  # http.client sends the headers first
+                        self._header_block = bytes(data)
+                        return
+                    data = self._header_block + data
+                    self._coalescing = False
+                    self._header_block = None
+                super().send(data)
+
             def _new_conn(self) -> socket.socket:
                 sock = super()._new_conn()
                 tracker.add(sock)
@@ -115,27 +176,83 @@ def _tracked_adapter(tracker: _SocketTracker) -> HTTPAdapter:
 
 
 class _Watchdog:
-    """Calls ``abort`` unless cancelled before ``seconds`` pass."""
+    """One long-lived daemon thread that aborts an attempt still running at its deadline.
 
-    def __init__(self, seconds: float, abort: Any) -> None:
-        self.fired = False
+    A thread per attempt would cost two thread hand-offs per message, and
+    under a busy application each hand-off waits for the GIL; arming this
+    one costs a lock and, only when it sleeps longer than the new deadline,
+    one wake-up. The thread ends after ``idle_exit`` seconds without an
+    attempt and starts again with the next one.
+    """
+
+    idle_exit = 30.0
+
+    def __init__(self, abort: Callable[[], None]) -> None:
         self._abort = abort
-        self._timer: Optional[threading.Timer] = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self._cond = threading.Condition(threading.Lock())
+        self._deadline: Optional[float] = None  # of the armed attempt
+        self._sleeps_until: Optional[float] = None  # what the thread waits for; None = idle
+        self._attempt = 0
+        self._fired_attempt = -1
+        self._thread: Optional[threading.Thread] = None
+        self._stopped = False
+
+    def arm(self, seconds: float) -> Tuple[int, bool]:
+        """Start watching one attempt: its token for ``disarm``, and whether a thread watches."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            self._attempt += 1
+            self._deadline = deadline
+            if self._stopped:
+                return self._attempt, False
+            if self._thread is None and not self._start_locked():
+                return self._attempt, False  # interpreter shutdown: no new threads
+            until = self._sleeps_until
+            if until is None or deadline < until:
+                self._cond.notify()
+            return self._attempt, True
+
+    def disarm(self, token: int) -> bool:
+        """Stop watching; True if the deadline passed and the sockets were aborted."""
+        with self._cond:
+            if self._attempt == token:
+                self._deadline = None
+            return self._fired_attempt == token
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._deadline = None
+            self._cond.notify()
+
+    def _start_locked(self) -> bool:
+        thread = threading.Thread(target=self._run, name="zipkin-sender-watchdog", daemon=True)
         try:
-            self._timer.start()
-        except RuntimeError:
-            # No new threads at interpreter shutdown (3.12+): per-operation
-            # socket timeouts still apply and the exit path is bounded anyway.
-            self._timer = None
+            thread.start()
+        except RuntimeError:  # interpreter shutdown (3.12+)
+            return False
+        self._thread = thread
+        return True
 
-    def _fire(self) -> None:
-        self.fired = True
-        self._abort()
-
-    def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+    def _run(self) -> None:
+        cond = self._cond
+        with cond:
+            while not self._stopped:
+                deadline = self._deadline
+                if deadline is None:
+                    self._sleeps_until = None
+                    if not cond.wait(self.idle_exit) and self._deadline is None:
+                        break
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._sleeps_until = deadline
+                    cond.wait(remaining)
+                    continue
+                self._fired_attempt = self._attempt
+                self._deadline = None
+                self._abort()  # shutdown() only: never blocks
+            self._thread = None
 
 
 class HttpSender(Sender):
@@ -173,6 +290,7 @@ class HttpSender(Sender):
         self._headers: Dict[str, str] = dict(headers or {})
         self._headers.update({"Content-Type": content_type, "b3": "0"})
         self._tracker = _SocketTracker()
+        self._watchdog = _Watchdog(self._tracker.abort)
         self._session: Optional[requests.Session] = None
 
     def __repr__(self) -> str:  # never show the headers: they may hold credentials
@@ -181,7 +299,17 @@ class HttpSender(Sender):
     def _get_session(self) -> requests.Session:
         if self._session is None:
             session = requests.Session()
-            session.trust_env = True
+            # The environment (proxies, CA bundle, ~/.netrc) is read once, here:
+            # with trust_env every request would stat files, and each such
+            # syscall makes the worker wait for the GIL again.
+            settings = session.merge_environment_settings(self.url, {}, None, self.verify, None)
+            session.proxies.update(settings["proxies"])
+            # Plain HTTP has nothing to verify; a CA bundle path would only be
+            # stat'ed again on every request.
+            tls = self.url.lower().startswith("https:")
+            session.verify = settings["verify"] if tls else True
+            session.auth = requests.utils.get_netrc_auth(self.url)
+            session.trust_env = False
             adapter = _tracked_adapter(self._tracker)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -193,31 +321,37 @@ class HttpSender(Sender):
         headers = dict(self._headers)
         data = body
         if self.gzip and len(body) >= self.gzip_min_bytes:
-            compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
-            data = compressor.compress(body) + compressor.flush()
+            data = gzip_fast(body)
             headers["Content-Encoding"] = "gzip"
         session = self._get_session()
-        watchdog = _Watchdog(budget, self._tracker.abort)
+        watchdog = self._watchdog
+        token, watched = watchdog.arm(budget)
+        # While the watchdog bounds the attempt, the socket blocks without a
+        # timeout of its own: a timeout turns every send and receive into a
+        # poll plus the call, two waits for the GIL instead of one.
+        read_timeout = None if watched else budget
+        self._tracker.blocking = watched
         try:
             response = session.post(
                 self.url,
                 data=data,
                 headers=headers,
-                timeout=(min(self.connect_timeout, budget), budget),
-                verify=self.verify,
+                timeout=(min(self.connect_timeout, budget), read_timeout),
                 allow_redirects=False,
             )
-        except requests.exceptions.SSLError as error:
-            raise SendError("tls_error", retryable=False, detail=type(error).__name__)
-        except requests.exceptions.Timeout as error:
-            raise SendError("timeout", retryable=True, detail=type(error).__name__)
         except requests.exceptions.RequestException as error:
-            if watchdog.fired:
+            if watchdog.disarm(token):
                 self._discard_connections()
                 raise SendError("timeout", retryable=True, detail="deadline exceeded")
+            if isinstance(error, requests.exceptions.SSLError):
+                raise SendError("tls_error", retryable=False, detail=type(error).__name__)
+            if isinstance(error, requests.exceptions.Timeout):
+                raise SendError("timeout", retryable=True, detail=type(error).__name__)
             raise SendError("connection_error", retryable=True, detail=type(error).__name__)
         finally:
-            watchdog.cancel()
+            fired = watchdog.disarm(token)
+        if fired:  # aborted just as the answer arrived: the connection is unusable
+            self._discard_connections()
         self._check(response)
 
     @staticmethod
@@ -239,8 +373,10 @@ class HttpSender(Sender):
             session.close()
 
     def close(self) -> None:
-        """Close pooled connections; a later send opens a new one."""
+        """Close pooled connections and stop the watchdog; a later send starts over."""
         self._discard_connections()
+        watchdog, self._watchdog = self._watchdog, _Watchdog(self._tracker.abort)
+        watchdog.stop()
 
     def after_fork_in_child(self) -> None:
         """Drop the parent's session unclosed: its sockets are still the parent's.
@@ -250,3 +386,4 @@ class HttpSender(Sender):
         """
         self._session = None
         self._tracker = _SocketTracker()  # the old one's lock may be held
+        self._watchdog = _Watchdog(self._tracker.abort)  # its thread did not survive

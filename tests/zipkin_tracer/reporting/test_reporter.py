@@ -622,3 +622,111 @@ def test_a_forked_child_sees_the_fork_sentinel_zeroed() -> None:
     assert os.read(read, 1) == b"\x00" and page[0] == 1
     os.close(read)
     os.close(write)
+
+
+class ThreadCountingEncoder(DictJsonEncoder):
+    """Counts ``encode_span`` calls per thread name."""
+
+    def __init__(self) -> None:
+        self.by_thread: Dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def encode_span(self, span: Any) -> bytes:
+        name = threading.current_thread().name
+        with self.lock:
+            self.by_thread[name] = self.by_thread.get(name, 0) + 1
+        return super().encode_span(span)
+
+
+def _backed_up(made: List[AsyncReporter], sender: RecordingSender, **kwargs: Any) -> AsyncReporter:
+    """A reporter of 100 slots whose worker is stuck in a send holding span 0."""
+    reporter = AsyncReporter(
+        ThreadCountingEncoder(),
+        sender,
+        max_queue_size=100,
+        flush_interval=0.01,
+        close_at_exit=False,
+        **kwargs,
+    )
+    made.append(reporter)
+    return reporter
+
+
+def test_a_backed_up_queue_makes_callers_encode_their_own_spans(
+    reporters: List[AsyncReporter],
+) -> None:
+    gate = Gate()
+    sender = RecordingSender(gate)
+    reporter = _backed_up(reporters, sender)
+    encoder = reporter._encoder
+    assert isinstance(encoder, ThreadCountingEncoder)
+    reporter.report(span(0))
+    assert gate.entered.wait(5)
+    me = threading.current_thread().name
+    for i in range(1, 100):  # queue lengths 0..98 at report time
+        reporter.report(span(i))
+    # From a quarter of the queue on (25 queued), the caller encodes.
+    assert encoder.by_thread.get(me) == 99 - 25
+    gate.opened.set()
+    assert reporter.flush(5) is True
+    assert sorted(sender.ids()) == sorted(f"{i + 1:016x}" for i in range(100))
+    assert sum(encoder.by_thread.values()) == 100  # nothing encoded twice
+    m = reporter.metrics
+    assert m["spans_delivered"] == 100
+    assert m["span_bytes"] == sum(len(DictJsonEncoder().encode_span(span(i))) for i in range(100))
+    assert_invariant(m)
+
+
+def test_callers_do_not_encode_while_the_collector_fails(reporters: List[AsyncReporter]) -> None:
+    gate = Gate()
+    failed = threading.Event()
+
+    def fail_once_then_block(body: bytes) -> None:
+        if not failed.is_set():
+            failed.set()
+            raise SendError("http_503", retryable=True, status=503)
+        gate(body)
+
+    reporter = _backed_up(reporters, RecordingSender(fail_once_then_block), initial_backoff=0.01)
+    encoder = reporter._encoder
+    assert isinstance(encoder, ThreadCountingEncoder)
+    reporter.report(span(0))
+    assert gate.entered.wait(5)  # the retry, after the failure was counted
+    for i in range(1, 100):
+        reporter.report(span(i))
+    assert threading.current_thread().name not in encoder.by_thread
+    gate.opened.set()
+    assert reporter.flush(5) is True
+
+
+def test_caller_encoding_can_be_turned_off(reporters: List[AsyncReporter]) -> None:
+    gate = Gate()
+    reporter = _backed_up(reporters, RecordingSender(gate), caller_encodes=False)
+    encoder = reporter._encoder
+    assert isinstance(encoder, ThreadCountingEncoder)
+    reporter.report(span(0))
+    assert gate.entered.wait(5)
+    for i in range(1, 100):
+        reporter.report(span(i))
+    assert threading.current_thread().name not in encoder.by_thread
+    gate.opened.set()
+    assert reporter.flush(5) is True
+
+
+def test_a_caller_encoding_failure_is_counted_once_by_the_worker(
+    reporters: List[AsyncReporter],
+) -> None:
+    gate = Gate()
+    sender = RecordingSender(gate)
+    reporter = _backed_up(reporters, sender)
+    reporter.report(span(0))
+    assert gate.entered.wait(5)
+    for i in range(1, 30):
+        reporter.report(span(i))
+    reporter.report(object())  # not JSON: fails on the caller, then on the worker
+    gate.opened.set()
+    assert reporter.flush(5) is False  # a span was dropped
+    m = reporter.metrics
+    assert m["spans_dropped"] == {"encode_failed": 1}
+    assert m["spans_delivered"] == 30
+    assert_invariant(m)

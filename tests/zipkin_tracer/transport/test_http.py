@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 import time
 import zlib
-from typing import Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
@@ -17,6 +19,7 @@ from tests.zipkin_tracer.reporting.fake_collector import (
     FakeCollector,
     refused_url,
 )
+from zipkin_tracer.transport import http as http_module
 from zipkin_tracer.transport.base import MessageTooLarge, SendError
 from zipkin_tracer.transport.http import HttpSender, parse_retry_after, safe_endpoint
 
@@ -268,19 +271,123 @@ def test_after_fork_in_child_forgets_the_session_without_closing_it() -> None:
 
 
 def test_verify_and_timeouts_reach_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen = {}
+    seen: Dict[str, Any] = {}
 
-    def fake_post(self: requests.Session, url: str, **kwargs: object) -> requests.Response:
+    def fake_post(self: requests.Session, url: str, **kwargs: Any) -> requests.Response:
+        seen.update(kwargs, verify=self.verify, trust_env=self.trust_env)
+        response = requests.Response()
+        response.status_code = 202
+        return response
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setattr(requests.Session, "post", fake_post)
+    HttpSender("https://collector.test", timeout=10.0, connect_timeout=2.0).send(BODY)
+    assert seen["verify"] is True
+    # The watchdog bounds the attempt; the socket itself blocks (one GIL wait per call).
+    assert seen["timeout"] == (2.0, None)
+    assert seen["allow_redirects"] is False
+    assert seen["trust_env"] is False  # the environment was read once, when the session was made
+    HttpSender("https://collector.test", verify="/etc/ca.pem").send(BODY, timeout=0.5)
+    assert seen["verify"] == "/etc/ca.pem"
+    assert seen["timeout"] == (0.5, None)
+
+
+def test_without_a_watchdog_thread_the_socket_keeps_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: Dict[str, Any] = {}
+
+    def fake_post(self: requests.Session, url: str, **kwargs: Any) -> requests.Response:
         seen.update(kwargs)
         response = requests.Response()
         response.status_code = 202
         return response
 
+    def no_thread(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
     monkeypatch.setattr(requests.Session, "post", fake_post)
-    HttpSender("https://collector.test", timeout=10.0, connect_timeout=2.0).send(BODY)
-    assert seen["verify"] is True
-    assert seen["timeout"] == (2.0, 10.0)
-    assert seen["allow_redirects"] is False
-    HttpSender("https://collector.test", verify="/etc/ca.pem").send(BODY, timeout=0.5)
-    assert seen["verify"] == "/etc/ca.pem"
-    assert seen["timeout"] == (0.5, 0.5)
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    HttpSender("http://collector.test", timeout=3.0, connect_timeout=1.0).send(BODY)
+    assert seen["timeout"] == (1.0, 3.0)
+
+
+def test_environment_settings_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/custom-ca.pem")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    sender = HttpSender("https://collector.test")
+    session = sender._get_session()
+    assert session.verify == "/etc/custom-ca.pem"
+    assert session.proxies.get("https") == "http://proxy.test:3128"
+    assert HttpSender("https://collector.test", verify=False)._get_session().verify is False
+
+
+def _watchdog_threads() -> List[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "zipkin-sender-watchdog"]
+
+
+def test_one_watchdog_thread_serves_every_send_and_close_ends_it() -> None:
+    server = FakeCollector()
+    try:
+        before = len(_watchdog_threads())
+        sender = HttpSender(server.url)
+        for _ in range(10):
+            sender.send(BODY)
+        mine = [t for t in _watchdog_threads()][before:]
+        assert len(_watchdog_threads()) == before + 1
+        sender.close()
+        for thread in mine:
+            thread.join(5)
+            assert not thread.is_alive()
+        sender.send(BODY)  # a closed sender starts over
+        assert server.requests == 11
+        sender.close()
+    finally:
+        server.stop()
+
+
+def test_an_idle_watchdog_thread_leaves_and_comes_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http_module._Watchdog, "idle_exit", 0.5)
+    server = FakeCollector()
+    try:
+        sender = HttpSender(server.url, timeout=0.3)  # it sleeps until the last deadline
+        sender.send(BODY)
+        thread = sender._watchdog._thread
+        assert thread is not None
+        thread.join(5)
+        assert not thread.is_alive()
+        sender.send(BODY)
+        assert sender._watchdog._thread is not None and sender._watchdog._thread is not thread
+        assert server.requests == 2
+    finally:
+        server.stop()
+
+
+def test_headers_and_body_leave_in_one_socket_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each socket call waits for the GIL again when the application is busy.
+    server = FakeCollector()
+    try:
+        sender = HttpSender(server.url, gzip=False)
+        sender.send(BODY)  # connect first
+        writes: List[bytes] = []
+        real_sendall = socket.socket.sendall
+
+        me = threading.current_thread()
+
+        def recording_sendall(self: socket.socket, data: Any, *args: Any) -> Any:
+            if threading.current_thread() is me:  # not the in-process collector's answer
+                writes.append(bytes(data))
+            return real_sendall(self, data, *args)
+
+        monkeypatch.setattr(socket.socket, "sendall", recording_sendall)
+        body = b"[" + b",".join([BODY[1:-1]] * 20) + b"]"
+        sender.send(body)
+        assert len(writes) == 1
+        assert writes[0].startswith(b"POST /api/v2/spans HTTP/1.1\r\n")
+        assert writes[0].endswith(b"\r\n\r\n" + body)
+        assert server.bodies[-1] == body
+    finally:
+        server.stop()
