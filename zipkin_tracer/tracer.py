@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import socket
 import time
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from opentracing import (
     Format,
@@ -127,7 +127,7 @@ class ZipkinTracer(Tracer):
         self.encoder = encoder_for(config.encoding)
         if reporter is None:
             reporter = build_default_reporter(config, self.encoder)
-        self.reporter = reporter
+        self.reporter = reporter  # also sets _report (see the property)
         single = config.propagation == "b3-single"
         self._http = B3Propagator(single=single, http=True)
         self._text = B3Propagator(single=single, http=False)
@@ -257,12 +257,28 @@ class ZipkinTracer(Tracer):
             return span
         return ZipkinSpan(self, context, name, start_time, tags, shared)
 
-    def _report(self, span: ZipkinSpan) -> None:
+    @property
+    def reporter(self) -> SpanReporter:
+        """Where finished sampled spans go; may be replaced (e.g. in tests)."""
+        return self._reporter
+
+    @reporter.setter
+    def reporter(self, reporter: SpanReporter) -> None:
+        self._reporter = reporter
+        #: What ZipkinSpan.finish calls: the reporter's own ``report`` when it
+        #: never raises, else a guard that counts and logs what it raised.
+        self._report: Callable[[ZipkinSpan], None] = (
+            reporter.report
+            if getattr(reporter, "report_never_raises", False) is True
+            else self._report_guarded
+        )
+
+    def _report_guarded(self, span: ZipkinSpan) -> None:
         try:
-            self.reporter.report(span)
+            self._reporter.report(span)
         except Exception:
             self.report_errors += 1
-            logger.debug("reporter %r failed to accept a span", self.reporter, exc_info=True)
+            logger.debug("reporter %r failed to accept a span", self._reporter, exc_info=True)
 
     # -- propagation ------------------------------------------------------------
 

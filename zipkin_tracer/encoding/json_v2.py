@@ -115,50 +115,45 @@ def _span_json(
     debug: bool,
     shared: bool,
 ) -> str:
-    """The v2 JSON text of one span (``model_to_dict``'s fields and order)."""
+    """The v2 JSON text of one span (``model_to_dict``'s fields and order).
+
+    One ``append`` per field: this runs once per span on the worker.
+    """
     quote = _quote
-    out = ['{"traceId":"', format_trace_id(trace_id)]
+    out = [f'{{"traceId":"{format_trace_id(trace_id)}']
+    append = out.append
     if parent_id:
-        out.append(f'","parentId":"{parent_id:016x}')
-    out.append(f'","id":"{span_id:016x}"')
+        append(f'","parentId":"{parent_id:016x}')
+    append(f'","id":"{span_id:016x}"')
     if kind:
-        out.append(',"kind":')
-        out.append(quote(kind))
+        append(f',"kind":{quote(kind)}')
     if name:
-        out.append(',"name":')
-        out.append(quote(name))
+        append(f',"name":{quote(name)}')
     if timestamp:
-        out.append(f',"timestamp":{timestamp}')
+        append(f',"timestamp":{timestamp}')
     if duration:
-        out.append(f',"duration":{duration}')
+        append(f',"duration":{duration}')
     if local_json != "{}":
-        out.append(',"localEndpoint":')
-        out.append(local_json)
+        append(f',"localEndpoint":{local_json}')
     if remote_json is not None and remote_json != "{}":
-        out.append(',"remoteEndpoint":')
-        out.append(remote_json)
+        append(f',"remoteEndpoint":{remote_json}')
     sep = ',"annotations":['
     for ts, value in annotations:
-        out.append(f'{sep}{{"timestamp":{ts},"value":')
-        out.append(quote(value))
-        out.append("}")
+        append(f'{sep}{{"timestamp":{ts},"value":{quote(value)}}}')
         sep = ","
     if sep == ",":
-        out.append("]")
+        append("]")
     sep = ',"tags":{'
     for key, value in tags:  # str → str; subclasses quote alike
-        out.append(sep)
-        out.append(quote(key))
-        out.append(":")
-        out.append(quote(value))
+        append(f"{sep}{quote(key)}:{quote(value)}")
         sep = ","
     if sep == ",":
-        out.append("}")
+        append("}")
     if debug:
-        out.append(',"debug":true')
+        append(',"debug":true')
     if shared:
-        out.append(',"shared":true')
-    out.append("}")
+        append(',"shared":true')
+    append("}")
     return "".join(out)
 
 

@@ -13,6 +13,10 @@ class SpanReporter(abc.ABC):
     I/O, retries) belongs to the implementation's own thread.
     """
 
+    #: True when ``report`` is known to catch everything itself: the tracer
+    #: then calls it without a guard of its own (one call frame less per span).
+    report_never_raises = False
+
     @abc.abstractmethod
     def report(self, span: Any) -> None:
         """Accept one finished span; never blocks, never raises."""

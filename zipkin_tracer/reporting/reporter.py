@@ -53,10 +53,19 @@ _getpid = os.getpid
 _MADV_WIPEONFORK = 18
 _WIPEONFORK_MACHINES = frozenset({"x86_64", "amd64", "aarch64", "arm64", "i686", "i386"})
 
-#: While a message is open the worker is woken at most every this many
-#: spans (see ``_prepare_wait``): one wake-up, a futex syscall on the
-#: application thread, per batch instead of one per span.
-_WAKE_BATCH = 128
+#: While a message is open the worker wakes up on its own, about every this
+#: many spans at the recent arrival rate (see ``_wait_timeout``), but not more
+#: often than every ``_MIN_TICK`` seconds: application threads then need not
+#: wake it, and waking a sleeping thread (a futex syscall, tens of µs on a VM)
+#: would be the slowest part of ``report``.
+_TICK_SPANS = 128
+_MIN_TICK = 0.005
+
+#: Spans waiting to be encoded from which the worker counts as behind and
+#: callers encode their own (or a quarter of the queue, if less): with a tick
+#: of about ``_TICK_SPANS`` spans, a backlog this deep means the application
+#: produces faster than the worker encodes, which no buffer size can fix.
+_BUSY_SPANS = 1024
 
 
 def _fork_sentinel() -> Optional[mmap.mmap]:
@@ -185,6 +194,8 @@ class AsyncReporter(SpanReporter):
     collector's ``Retry-After``).
     """
 
+    report_never_raises = True
+
     def __init__(
         self,
         encoder: Encoder,
@@ -224,7 +235,9 @@ class AsyncReporter(SpanReporter):
         self._sender = sender
         self._max_queue = max_queue_size
         # Queue length from which report() encodes the span itself (see report).
-        self._busy_at = max(1, max_queue_size // 4) if caller_encodes else max_queue_size + 1
+        self._busy_at = (
+            max(1, min(max_queue_size // 4, _BUSY_SPANS)) if caller_encodes else max_queue_size + 1
+        )
         self._max_bytes = message_max_bytes
         self._flush_interval = float(flush_interval)
         self._close_timeout = float(close_timeout)
@@ -249,7 +262,8 @@ class AsyncReporter(SpanReporter):
         self._queue: Deque[_Item] = collections.deque()
         self._wake = threading.Event()
         # Queue length at which report() wakes the worker (guarded by _lock):
-        # 1 while it sleeps with nothing to send, else set by _prepare_wait.
+        # 1 while it sleeps with nothing to send, 0 (never) while it works,
+        # else set by _prepare_wait.
         self._wake_at = 1
         self._max_span_bytes = 0  # largest encoded span so far
         self._closing = threading.Event()
@@ -266,6 +280,8 @@ class AsyncReporter(SpanReporter):
         self._pos = 0
         self._encoded_bytes = 0
         self._seen_queue_full = 0
+        self._tick = self._flush_interval  # worker's own wake-up period, see _wait_timeout
+        self._last_take = time.monotonic()
         # Flush bookkeeping, guarded by _lock.
         self._inflight_floor: Optional[int] = None
         self._waiters: List[_Waiter] = []
@@ -282,7 +298,7 @@ class AsyncReporter(SpanReporter):
     def report(self, span: Any) -> None:
         """Queue ``span``; never blocks on I/O and never raises.
 
-        When the queue is half full while the collector takes what it is
+        When the queue is a quarter full while the collector takes what it is
         sent, the worker is not keeping up with encoding: the caller then
         encodes its own span (a few µs of CPU, no I/O, no waiting), which
         paces a thread that produces spans flat out instead of losing them.
@@ -294,14 +310,13 @@ class AsyncReporter(SpanReporter):
                     self._after_fork_without_hooks()
             elif self._pid != _getpid():
                 self._after_fork_without_hooks()
-            if self._busy_at <= len(self._queue) < self._max_queue:  # racy reads, fine
-                if not self._backoff.failures and not self._closed:
-                    span = self._encode_on_caller(span)
+            queue = self._queue  # after the fork check: a child gets a new one
+            if len(queue) >= self._busy_at:  # racy read, fine
+                span = self._encode_on_caller(span)
             lock = self._lock
             lock.acquire()  # not ``with``: this is the hottest lock
             try:
-                queue = self._queue
-                if not self._closed and len(queue) < self._max_queue:  # the common case
+                if len(queue) < self._max_queue and not self._closed:  # the common case
                     metrics = self._metrics
                     seq = metrics.spans
                     metrics.spans = seq + 1  # metrics.queued(), inlined
@@ -322,6 +337,9 @@ class AsyncReporter(SpanReporter):
             pass
 
     def _encode_on_caller(self, span: Any) -> Any:
+        """``span`` encoded, if the worker is behind while the collector is fine."""
+        if len(self._queue) >= self._max_queue or self._backoff.failures or self._closed:
+            return span  # it will be dropped, or encoding here would not help
         try:
             return self._encoder.encode_span(span)
         except Exception:  # the worker tries again, and counts the failure
@@ -516,18 +534,18 @@ class AsyncReporter(SpanReporter):
     def _prepare_wait(self, idle: bool) -> bool:
         """Set when report() wakes the worker next; False if it should not sleep at all.
 
-        Idle (no open message): at the first span. Otherwise when the queued
-        spans could fill the open message, assuming none is larger than the
-        largest seen so far (so a full message leaves at once, not at the
-        timer), and at most every ``_WAKE_BATCH`` spans; spans queued before
-        that are encoded when the message is due.
+        Idle (no open message): at the first span. Otherwise the worker wakes
+        up on its own (``_wait_timeout``) and report() wakes it only when the
+        queued spans could fill the open message, assuming none is larger than
+        the largest seen so far (so a full message leaves at once), or when
+        the queue nears the point where callers start encoding.
         """
         if idle:
             wake_at = 1
         else:
             room = self._max_bytes - self._message.bound
             wake_at = room // (self._max_span_bytes + _FRAMING_SLACK) + 1
-            wake_at = max(1, min(wake_at, _WAKE_BATCH, self._max_queue))
+            wake_at = max(1, min(wake_at, self._busy_at, self._max_queue))
         with self._lock:
             if len(self._queue) >= wake_at:
                 return False
@@ -535,9 +553,21 @@ class AsyncReporter(SpanReporter):
             return True
 
     def _wait_timeout(self) -> Optional[float]:
+        """None (until woken) when idle; else until the message is due or the next tick."""
         if not self._message.spans:
             return None
-        return max(0.0, self._message.started + self._flush_interval - time.monotonic())
+        due = self._message.started + self._flush_interval - time.monotonic()
+        return max(0.0, min(due, self._tick))
+
+    def _adjust_tick(self, taken: int) -> None:
+        """Aim at about ``_TICK_SPANS`` spans per wake-up at the rate just seen."""
+        now = time.monotonic()
+        elapsed, self._last_take = now - self._last_take, now
+        if taken:
+            tick = elapsed * _TICK_SPANS / taken
+        else:
+            tick = self._tick * 2
+        self._tick = min(self._flush_interval, max(_MIN_TICK, tick))
 
     def _cycle(self) -> bool:
         """Take a chunk, pack it into messages, send what is due; True if more is queued."""
@@ -564,10 +594,12 @@ class AsyncReporter(SpanReporter):
                 popleft = queue.popleft
                 self._chunk = [popleft() for _ in range(count)]
             self._pos = 0
-            self._wake_at = _WAKE_BATCH  # busy: it looks at the queue again before sleeping
+            self._wake_at = 0  # busy: it looks at the queue again before sleeping
             self._metrics.taken(count)
             self._publish_locked()
-            return bool(queue)
+            more = bool(queue)
+        self._adjust_tick(count)
+        return more
 
     def _publish_locked(self) -> None:
         """Expose the oldest in-flight span and the byte count; wake flush waiters."""

@@ -595,11 +595,27 @@ def test_spans_joining_an_open_message_do_not_wake_the_worker_each(
     sets = []
     real_set = reporter._wake.set
     reporter._wake.set = lambda: (sets.append(1), real_set())[1]  # type: ignore[method-assign]
-    for i in range(1, 41):
+    for i in range(1, 501):  # below the message's room and the callers' threshold
         reporter.report(span(i))
     assert sets == []
     assert reporter.flush(5)
-    assert sorted(sender.ids()) == sorted(span(i)["id"] for i in range(41))
+    assert sorted(sender.ids()) == sorted(span(i)["id"] for i in range(501))
+
+
+def test_the_worker_takes_queued_spans_on_its_own_tick(reporters: List[AsyncReporter]) -> None:
+    """Nobody wakes it, nobody flushes, the message is not due: the queue still drains."""
+    reporter = make(reporters, RecordingSender(), flush_interval=30)
+    reporter.report(span(0))
+    for i in range(1, 300):
+        reporter.report(span(i))
+        if i % 50 == 0:
+            time.sleep(0.01)  # a steady arrival rate for the tick to follow
+    deadline = time.monotonic() + 3
+    while reporter.metrics["queued_spans"]:
+        assert time.monotonic() < deadline, reporter.metrics
+        time.sleep(0.005)
+    m = reporter.metrics
+    assert m["in_flight_spans"] == 300 and m["messages"] == 0  # encoded, waiting to be due
 
 
 def test_a_forked_child_sees_the_fork_sentinel_zeroed() -> None:
