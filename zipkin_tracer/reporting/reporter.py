@@ -298,10 +298,11 @@ class AsyncReporter(SpanReporter):
     def report(self, span: Any) -> None:
         """Queue ``span``; never blocks on I/O and never raises.
 
-        When the queue is a quarter full while the collector takes what it is
-        sent, the worker is not keeping up with encoding: the caller then
-        encodes its own span (a few µs of CPU, no I/O, no waiting), which
-        paces a thread that produces spans flat out instead of losing them.
+        When ``_BUSY_SPANS`` spans (or a quarter of the queue) wait while the
+        collector takes what it is sent, the worker is not keeping up with
+        encoding: the caller then encodes its own span (a few µs of CPU, no
+        I/O, no waiting), which paces a thread that produces spans flat out
+        instead of losing them.
         """
         try:
             page = self._fork_page
