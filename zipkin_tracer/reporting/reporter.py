@@ -304,6 +304,7 @@ class AsyncReporter(SpanReporter):
         I/O, no waiting), which paces a thread that produces spans flat out
         instead of losing them.
         """
+        queued = False
         try:
             page = self._fork_page
             if page is not None:
@@ -323,9 +324,11 @@ class AsyncReporter(SpanReporter):
                     metrics.spans = seq + 1  # metrics.queued(), inlined
                     metrics.queued_spans += 1
                     queue.append((seq, span))
+                    queued = True
                     if len(queue) != self._wake_at:
                         return
                 else:
+                    queued = True  # or counted as dropped: accounted for either way
                     self._report_slow_locked(span)
                     return
             finally:
@@ -334,7 +337,23 @@ class AsyncReporter(SpanReporter):
             if self._worker is None:
                 self._start_worker()
             self._wake.set()
-        except Exception:  # report() must never raise into the app
+        except Exception as error:  # report() must never raise into the app
+            self._report_failed(queued, error)
+
+    def _report_failed(self, queued: bool, error: Exception) -> None:
+        """A bug inside ``report``: count the span as dropped unless it made it in."""
+        try:
+            if not queued:
+                with self._lock:
+                    self._metrics.rejected(INTERNAL_ERROR)
+                    self._failed_locked(self._metrics.spans - 1)
+            self._log.warn(
+                "report_error",
+                "Zipkin reporter failed to accept a span (%s)%s",
+                type(error).__name__,
+                "" if queued else "; it was dropped",
+            )
+        except Exception:
             pass
 
     def _encode_on_caller(self, span: Any) -> Any:

@@ -451,6 +451,20 @@ def test_report_never_raises(reporters: List[AsyncReporter]) -> None:
     assert reporter.close(2) is True  # no worker: close delivers on the calling thread
 
 
+def test_a_fault_before_queueing_is_counted_as_a_drop(
+    reporters: List[AsyncReporter], caplog: pytest.LogCaptureFixture
+) -> None:
+    reporter = make(reporters, RecordingSender())
+    reporter._busy_at = "broken"  # type: ignore[assignment]  # comparing it raises TypeError
+    with caplog.at_level(logging.WARNING):
+        reporter.report(span(0))  # never raises
+    m = reporter.metrics
+    assert m["spans"] == 1 and m["spans_dropped"] == {"internal_error": 1}
+    assert_invariant(m)
+    assert "failed to accept a span (TypeError); it was dropped" in caplog.text
+    assert reporter.flush(1) is False  # the drop is visible to flush too
+
+
 def test_flush_body_ids(reporters: List[AsyncReporter]) -> None:
     sender = RecordingSender()
     reporter = make(reporters, sender)
