@@ -135,7 +135,7 @@ def bench_cpu(args: argparse.Namespace, targets: Targets, unavailable: Dict[str,
             d = r.delta()
             times[r.label].append(dt / n * 1e6)
             if not ok:
-                notes[r.label].append("flush timed out")
+                notes[r.label].append(flush_check(d))
             if d:
                 expect = n if r.sampled else 0
                 if d.get("spans", expect) != expect:
@@ -349,7 +349,7 @@ def bench_delivery(args: argparse.Namespace, targets: Targets, unavailable: Dict
                         f"{t_prod:.1f}",
                         f"{total - t_prod:.1f}",
                         f"{rate[key]:.0f}",
-                        "ok" if drained else "flush timed out",
+                        "ok" if drained else flush_check(d),
                     ]
                 )
         say(
@@ -386,6 +386,11 @@ def bench_delivery(args: argparse.Namespace, targets: Targets, unavailable: Dict
             f"delivery-{enc}-otel-over-ours", otel / ours if otel and ours else None, 0.5, why
         )
         targets.add(f"delivery-{enc}-lost-fraction", loss.get(key), 0.0, why)
+
+
+def flush_check(delta: Dict[str, int]) -> str:
+    """Why a flush returned False: ours also says False when spans were dropped."""
+    return "spans dropped" if delta.get("dropped") else "flush timed out"
 
 
 def zipkin_url(args: argparse.Namespace) -> Optional[str]:
