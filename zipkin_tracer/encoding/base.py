@@ -21,7 +21,12 @@ class Encoder(abc.ABC):
 
     @abc.abstractmethod
     def encode_span(self, span: Any) -> bytes:
-        """Encode one finished span; runs on the reporter's worker thread."""
+        """Encode one finished span.
+
+        Usually on the reporter's worker thread, but also on application
+        threads while the worker is behind (see ``AsyncReporter.report``), so
+        it must be safe to call from several threads at once.
+        """
 
     @abc.abstractmethod
     def message_size(self, span_sizes: Sequence[int]) -> int:

@@ -337,6 +337,7 @@ class HttpSender(Sender):
                 data=data,
                 headers=headers,
                 timeout=(min(self.connect_timeout, budget), read_timeout),
+                verify=session.verify,
                 allow_redirects=False,
             )
         except requests.exceptions.RequestException as error:

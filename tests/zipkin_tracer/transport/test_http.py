@@ -274,7 +274,7 @@ def test_verify_and_timeouts_reach_requests(monkeypatch: pytest.MonkeyPatch) -> 
     seen: Dict[str, Any] = {}
 
     def fake_post(self: requests.Session, url: str, **kwargs: Any) -> requests.Response:
-        seen.update(kwargs, verify=self.verify, trust_env=self.trust_env)
+        seen.update(kwargs, trust_env=self.trust_env)
         response = requests.Response()
         response.status_code = 202
         return response
