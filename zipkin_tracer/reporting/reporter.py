@@ -259,7 +259,11 @@ class AsyncReporter(SpanReporter):
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._metrics = ReporterMetrics(self._lock)
-        self._queue: Deque[_Item] = collections.deque()
+        # The queue is two deques in step, spans and their sequence numbers:
+        # appending to them allocates nothing the garbage collector tracks (a
+        # (seq, span) tuple would), so report() never sets off a collection.
+        self._queue: Deque[Any] = collections.deque()
+        self._queue_seqs: Deque[int] = collections.deque()
         self._wake = threading.Event()
         # Queue length at which report() wakes the worker (guarded by _lock):
         # 1 while it sleeps with nothing to send, 0 (never) while it works,
@@ -323,7 +327,8 @@ class AsyncReporter(SpanReporter):
                     seq = metrics.spans
                     metrics.spans = seq + 1  # metrics.queued(), inlined
                     metrics.queued_spans += 1
-                    queue.append((seq, span))
+                    queue.append(span)
+                    self._queue_seqs.append(seq)
                     queued = True
                     if len(queue) != self._wake_at:
                         return
@@ -374,10 +379,12 @@ class AsyncReporter(SpanReporter):
             metrics.rejected(CLOSED)
             self._failed_locked(seq)
         elif self._drop_oldest:
-            old_seq, _ = queue.popleft()
+            queue.popleft()
+            old_seq = self._queue_seqs.popleft()
             metrics.evicted(QUEUE_FULL, 1)
             self._failed_locked(old_seq)
-            queue.append((seq, span))
+            queue.append(span)
+            self._queue_seqs.append(seq)
             metrics.queued()
             if self._waiters:
                 self._cond.notify_all()
@@ -444,9 +451,10 @@ class AsyncReporter(SpanReporter):
         self._halt.set()
         with self._lock:
             leftover = len(self._queue)
-            for seq, _ in self._queue:
+            for seq in self._queue_seqs:
                 self._failed_locked(seq)
             self._queue.clear()
+            self._queue_seqs.clear()
             self._metrics.evicted(CLOSED, leftover)
             in_flight = self._metrics.in_flight_spans
             self._cond.notify_all()
@@ -480,8 +488,8 @@ class AsyncReporter(SpanReporter):
     def _floor_locked(self) -> int:
         """Every span with a smaller sequence number has been handled."""
         floor = self._metrics.spans
-        if self._queue:
-            floor = min(floor, self._queue[0][0])
+        if self._queue_seqs:
+            floor = min(floor, self._queue_seqs[0])
         if self._inflight_floor is not None:
             floor = min(floor, self._inflight_floor)
         return floor
@@ -605,14 +613,15 @@ class AsyncReporter(SpanReporter):
 
     def _take_chunk(self) -> bool:
         with self._lock:
-            queue = self._queue
+            queue, queue_seqs = self._queue, self._queue_seqs
             count = min(len(queue), self._chunk_size)
             if count == len(queue):
-                self._chunk = list(queue)
+                self._chunk = list(zip(queue_seqs, queue))
                 queue.clear()
+                queue_seqs.clear()
             else:
-                popleft = queue.popleft
-                self._chunk = [popleft() for _ in range(count)]
+                popleft, popleft_seq = queue.popleft, queue_seqs.popleft
+                self._chunk = [(popleft_seq(), popleft()) for _ in range(count)]
             self._pos = 0
             self._wake_at = 0  # busy: it looks at the queue again before sleeping
             self._metrics.taken(count)

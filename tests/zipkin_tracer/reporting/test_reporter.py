@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import threading
@@ -449,6 +450,28 @@ def test_report_never_raises(reporters: List[AsyncReporter]) -> None:
     reporter.report(span(0))  # would start the worker: the fault is swallowed
     assert reporter.metrics["queued_spans"] == 1
     assert reporter.close(2) is True  # no worker: close delivers on the calling thread
+
+
+def test_report_allocates_nothing_the_garbage_collector_tracks(
+    reporters: List[AsyncReporter],
+) -> None:
+    """So a collection never starts inside report(), i.e. inside span.finish()."""
+    gate = Gate()
+    reporter = make(reporters, RecordingSender(gate), flush_interval=0.01, caller_encodes=False)
+    reporter.report(span(0))
+    assert gate.entered.wait(5)  # the worker is parked in a send: nothing else runs
+    spans = [span(i) for i in range(1, 5001)]  # more than the 2-tuple free list holds
+    gc.disable()
+    try:
+        before = gc.get_count()[0]
+        for item in spans:
+            reporter.report(item)
+        allocated = gc.get_count()[0] - before
+    finally:
+        gc.enable()
+        gate.opened.set()
+    assert allocated <= 0
+    assert reporter.flush(5)
 
 
 def test_a_fault_before_queueing_is_counted_as_a_drop(
