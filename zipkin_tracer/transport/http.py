@@ -28,9 +28,6 @@ from zipkin_tracer.transport.base import MessageTooLarge, Sender, SendError
 
 logger = logging.getLogger(__name__)
 
-#: A pooled connection that answered this recently is reused without a liveness poll.
-_FRESH_SECONDS = 1.0
-
 #: Statuses worth the same message again later (besides every 5xx).
 RETRYABLE_STATUSES = frozenset({408, 429})
 
@@ -110,21 +107,6 @@ def _tracked_adapter(tracker: _SocketTracker) -> HTTPAdapter:
 
             _coalescing = False
             _header_block: Optional[bytes] = None
-            _answered_at = -_FRESH_SECONDS
-
-            @property
-            def is_connected(self) -> bool:
-                # urllib3 polls a pooled connection before reusing it, one more
-                # wait for the GIL; one that answered just now is taken as alive
-                # (should the collector have closed it since, the retry covers it).
-                if self.sock is not None and time.monotonic() - self._answered_at < _FRESH_SECONDS:
-                    return True
-                return bool(super().is_connected)
-
-            def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-                response = super().getresponse(*args, **kwargs)
-                self._answered_at = time.monotonic()
-                return response
 
             def request(
                 self, method: str, url: str, body: Any = None, *args: Any, **kw: Any

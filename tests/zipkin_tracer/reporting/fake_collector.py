@@ -29,6 +29,7 @@ class Action:
     trickle: float = 0.0  # seconds between bytes of the answer
     max_body: Optional[int] = None  # larger (inflated) bodies get 413
     delay: float = 0.0  # seconds before answering
+    hang_up: bool = False  # close the kept-alive connection right after answering
 
 
 ACCEPT = Action()
@@ -114,8 +115,20 @@ class FakeCollector:
                     self.send_header(key, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                if action.hang_up:  # no "Connection: close": the client learns too late
+                    self.wfile.flush()
+                    self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        #: Set each time the server has closed a connection.
+        self.connection_closed = threading.Event()
+        close_request = self.server.shutdown_request
+
+        def shutdown_request(request: Any) -> None:
+            close_request(request)
+            self.connection_closed.set()
+
+        self.server.shutdown_request = shutdown_request  # type: ignore[method-assign]
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"

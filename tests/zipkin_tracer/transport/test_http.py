@@ -176,6 +176,22 @@ def test_one_kept_alive_connection_for_many_messages() -> None:
         server.stop()
 
 
+def test_a_collector_that_hangs_up_after_each_answer_costs_no_failure() -> None:
+    # No "Connection: close": the sender must notice the closed connection
+    # before reusing it, not by failing a send.
+    server = FakeCollector(lambda n: Action(hang_up=True))
+    try:
+        sender = HttpSender(server.url)
+        for _ in range(10):
+            server.connection_closed.clear()
+            sender.send(BODY)
+            assert server.connection_closed.wait(5)  # closed before the next send
+        assert server.requests == 10
+        assert len(server.peers) == 10  # a new connection each time
+    finally:
+        server.stop()
+
+
 def test_gzip_is_accepted_by_the_fake_collector() -> None:
     server = FakeCollector()
     try:
