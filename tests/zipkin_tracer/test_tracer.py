@@ -15,6 +15,7 @@ from tests.zipkin_tracer.conftest import make_tracer
 from zipkin_tracer import ConstSampler, ZipkinSpanContext, ZipkinTracer
 from zipkin_tracer import tracer as tracer_module
 from zipkin_tracer.reporting.base import SpanReporter
+from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.testing import InMemoryReporter
 
 T = "80f198ee56343ba864fe8b2a57d3eff7"
@@ -405,3 +406,27 @@ def test_active_span_is_found_with_any_scope_manager() -> None:
         with tracer.start_active_span("parent") as scope:
             child = tracer.start_span("child")
             assert child.context.parent_id == scope.span.context.span_id
+
+
+def test_a_replaced_reporter_receives_the_next_spans() -> None:
+    first, second = InMemoryReporter(), InMemoryReporter()
+    tracer = make_tracer(reporter=first)
+    tracer.start_span("a").finish()
+    tracer.reporter = second
+    tracer.start_span("b").finish()
+    assert [s.operation_name for s in first.spans] == ["a"]
+    assert [s.operation_name for s in second.spans] == ["b"]
+
+
+def test_only_a_reporter_that_promises_never_to_raise_goes_unguarded() -> None:
+    assert AsyncReporter.report_never_raises is True
+    assert InMemoryReporter.report_never_raises is False
+
+    class Raising(InMemoryReporter):
+        def report(self, span: Any) -> None:
+            raise RuntimeError("bug")
+
+    tracer = make_tracer(reporter=InMemoryReporter())
+    tracer.reporter = Raising()  # replaced after construction: still guarded
+    tracer.start_span("x").finish()  # never raises into the application
+    assert tracer.metrics["spans_report_errors"] == 1
