@@ -470,7 +470,9 @@ def test_report_allocates_nothing_the_garbage_collector_tracks(
     finally:
         gc.enable()
         gate.opened.set()
-    assert allocated <= 0
+    # A tuple per span would be about 3000 here; other tests' idle threads may
+    # allocate a little meanwhile.
+    assert allocated < 50
     assert reporter.flush(5)
 
 
