@@ -9,6 +9,7 @@ forever; a watchdog thread shuts the attempt's socket down at the deadline.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import socket
 import sys
@@ -27,6 +28,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from zipkin_tracer.transport.base import MessageTooLarge, Sender, SendError
 
 logger = logging.getLogger(__name__)
+
+#: A pooled connection that answered this recently is reused without a liveness
+#: poll (one wait for the GIL less per message); if it turns out closed, the
+#: message goes again at once on a new connection (see ``HttpSender._post``).
+_FRESH_SECONDS = 1.0
 
 #: Statuses worth the same message again later (besides every 5xx).
 RETRYABLE_STATUSES = frozenset({408, 429})
@@ -78,6 +84,8 @@ class _SocketTracker:
         self._lock = threading.Lock()
         #: Set while a watchdog bounds the attempt: its sockets may block (see send).
         self.blocking = False
+        #: Set when a request goes out on a pooled (kept-alive) connection.
+        self.reused = False
 
     def add(self, sock: Any) -> None:
         if isinstance(sock, socket.socket):
@@ -107,10 +115,23 @@ def _tracked_adapter(tracker: _SocketTracker) -> HTTPAdapter:
 
             _coalescing = False
             _header_block: Optional[bytes] = None
+            _answered_at = -_FRESH_SECONDS
+
+            @property
+            def is_connected(self) -> bool:
+                if self.sock is not None and time.monotonic() - self._answered_at < _FRESH_SECONDS:
+                    return True
+                return bool(super().is_connected)
+
+            def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+                response = super().getresponse(*args, **kwargs)
+                self._answered_at = time.monotonic()
+                return response
 
             def request(
                 self, method: str, url: str, body: Any = None, *args: Any, **kw: Any
             ) -> None:
+                tracker.reused = self.sock is not None
                 if tracker.blocking:
                     if self.sock is None:
                         self.connect()  # still bounded by the connect timeout
@@ -193,6 +214,11 @@ class _Watchdog:
             if until is None or deadline < until:
                 self._cond.notify()
             return self._attempt, True
+
+    def fired(self, token: int) -> bool:
+        """True if this attempt's deadline passed and the sockets were aborted."""
+        with self._cond:
+            return self._fired_attempt == token
 
     def disarm(self, token: int) -> bool:
         """Stop watching; True if the deadline passed and the sockets were aborted."""
@@ -314,13 +340,8 @@ class HttpSender(Sender):
         read_timeout = None if watched else budget
         self._tracker.blocking = watched
         try:
-            response = session.post(
-                self.url,
-                data=data,
-                headers=headers,
-                timeout=(min(self.connect_timeout, budget), read_timeout),
-                verify=session.verify,
-                allow_redirects=False,
+            response = self._post(
+                session, data, headers, (min(self.connect_timeout, budget), read_timeout), token
             )
         except requests.exceptions.RequestException as error:
             if watchdog.disarm(token):
@@ -336,6 +357,41 @@ class HttpSender(Sender):
         if fired:  # aborted just as the answer arrived: the connection is unusable
             self._discard_connections()
         self._check(response)
+
+    def _post(
+        self,
+        session: requests.Session,
+        data: bytes,
+        headers: Dict[str, str],
+        timeout: Tuple[float, Optional[float]],
+        token: int,
+    ) -> requests.Response:
+        """One POST; again at once, once, if a pooled connection turned out closed.
+
+        A kept-alive connection reused without a check, or closed between the
+        check and the write, was almost always closed by the collector before
+        the message arrived, so it never saw it (OkHttp retries the same way). Only
+        a collector that read the message and then dropped the connection
+        without answering sees it twice, which Zipkin absorbs: it merges spans
+        that share an ID.
+        """
+        post = functools.partial(
+            session.post,
+            self.url,
+            data=data,
+            headers=headers,
+            timeout=timeout,
+            verify=session.verify,
+            allow_redirects=False,
+        )
+        self._tracker.reused = False
+        try:
+            return post()
+        except requests.exceptions.ConnectionError as error:
+            stale = self._tracker.reused and not isinstance(error, requests.exceptions.Timeout)
+            if not stale or self._watchdog.fired(token):
+                raise
+        return post()
 
     @staticmethod
     def _check(response: requests.Response) -> None:

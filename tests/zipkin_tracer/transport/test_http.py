@@ -177,17 +177,43 @@ def test_one_kept_alive_connection_for_many_messages() -> None:
 
 
 def test_a_collector_that_hangs_up_after_each_answer_costs_no_failure() -> None:
-    # No "Connection: close": the sender must notice the closed connection
-    # before reusing it, not by failing a send.
+    # No "Connection: close": a connection reused without a liveness poll is
+    # found closed only by the next send, which then goes again, once.
     server = FakeCollector(lambda n: Action(hang_up=True))
     try:
         sender = HttpSender(server.url)
         for _ in range(10):
-            server.connection_closed.clear()
             sender.send(BODY)
-            assert server.connection_closed.wait(5)  # closed before the next send
-        assert server.requests == 10
-        assert len(server.peers) == 10  # a new connection each time
+        assert server.requests == 10  # each message once
+        assert len(server.bodies) == 10
+    finally:
+        server.stop()
+
+
+def test_a_pooled_connection_is_checked_before_reuse_after_a_quiet_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(http_module, "_FRESH_SECONDS", 0.0)  # every reuse is checked
+    server = FakeCollector(lambda n: Action(hang_up=True))
+    try:
+        sender = HttpSender(server.url)
+        sender.send(BODY)
+        assert server.connection_closed.wait(5)
+        sender.send(BODY)  # the check saw the closed connection: a new one, no failure
+        assert server.requests == 2 and len(server.peers) == 2
+    finally:
+        server.stop()
+
+
+def test_the_stale_connection_retry_happens_once() -> None:
+    server = FakeCollector(lambda n: Action() if n == 0 else Action(reset=True))
+    try:
+        sender = HttpSender(server.url)
+        sender.send(BODY)
+        with pytest.raises(SendError) as raised:
+            sender.send(BODY)  # reused unchecked, reset; again on a new one, reset
+        assert raised.value.cause == "connection_error" and raised.value.retryable
+        assert server.requests == 3
     finally:
         server.stop()
 
