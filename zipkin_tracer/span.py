@@ -34,11 +34,22 @@ class ZipkinSpanContext(SpanContext):
     only on extracted contexts). ``trace_id == 0`` marks a context extracted
     without IDs (a bare sampling decision or baggage); a span started from it
     begins a new trace that keeps the decision and the baggage.
-    ``remote`` is True for contexts that came from ``extract``.
+    ``remote`` is True for contexts that came from ``extract``. ``w3c`` is
+    the W3C state that travels with the trace (``tracestate``, the random
+    flag; see zipkin_tracer.propagation.tracecontext), or None.
     Contexts are treated as immutable; baggage changes make a new one.
     """
 
-    __slots__ = ("trace_id", "span_id", "parent_id", "sampled", "debug", "_baggage", "remote")
+    __slots__ = (
+        "trace_id",
+        "span_id",
+        "parent_id",
+        "sampled",
+        "debug",
+        "_baggage",
+        "remote",
+        "w3c",
+    )
 
     def __init__(
         self,
@@ -49,6 +60,7 @@ class ZipkinSpanContext(SpanContext):
         debug: bool = False,
         baggage: Optional[Dict[str, str]] = None,
         remote: bool = False,
+        w3c: Any = None,
     ) -> None:
         self.trace_id = trace_id
         self.span_id = span_id
@@ -57,6 +69,7 @@ class ZipkinSpanContext(SpanContext):
         self.debug = debug
         self._baggage = baggage if baggage is not None else _EMPTY
         self.remote = remote
+        self.w3c = w3c
 
     @property
     def baggage(self) -> Dict[str, str]:
@@ -88,6 +101,7 @@ class ZipkinSpanContext(SpanContext):
             self.debug,
             baggage,
             self.remote,
+            self.w3c,
         )
 
     def with_sampling(self, sampled: bool, debug: bool) -> ZipkinSpanContext:
@@ -99,6 +113,7 @@ class ZipkinSpanContext(SpanContext):
             debug,
             self._baggage,
             self.remote,
+            self.w3c,
         )
 
     def __eq__(self, other: object) -> bool:
