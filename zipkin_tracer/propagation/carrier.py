@@ -50,7 +50,9 @@ def read_fields(carrier: Any) -> Fields:
             if texts:
                 fields.setdefault(name.lower(), []).extend(texts)
     except Exception:
-        raise InvalidCarrierException("carrier items must be (name, value) pairs; iterating it failed")
+        raise InvalidCarrierException(
+            "carrier items must be (name, value) pairs; iterating it failed"
+        )
     return fields
 
 

@@ -158,9 +158,9 @@ def merge(found: List[ZipkinSpanContext]) -> Optional[ZipkinSpanContext]:
     for context in found:
         for key, value in context.baggage.items():
             baggage.setdefault(key, value)
-        state = context.w3c
-        if state is not None and state.baggage_properties:
-            for key, entry in state.baggage_properties.items():
+        carried = context.w3c
+        if carried is not None and carried.baggage_properties:
+            for key, entry in carried.baggage_properties.items():
                 properties.setdefault(key, entry)
     winner = next((c for c in found if c.trace_id), None)
     if winner is None:
@@ -172,9 +172,7 @@ def merge(found: List[ZipkinSpanContext]) -> Optional[ZipkinSpanContext]:
         if properties:
             context.w3c = W3CState(baggage_properties=properties)
         return context
-    agreeing = [
-        c for c in found if c.trace_id == winner.trace_id and c.span_id == winner.span_id
-    ]
+    agreeing = [c for c in found if c.trace_id == winner.trace_id and c.span_id == winner.span_id]
     parent_id, sampled, debug = winner.parent_id, winner.sampled, winner.debug
     for context in agreeing:
         debug = debug or context.debug

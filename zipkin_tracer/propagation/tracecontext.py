@@ -89,9 +89,7 @@ class W3CState:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return (
-            f"W3CState(tracestate={self.tracestate!r}, random={self.random}, join={self.join})"
-        )
+        return f"W3CState(tracestate={self.tracestate!r}, random={self.random}, join={self.join})"
 
 
 #: The state of a trace this tracer starts: its trace IDs are random in at least

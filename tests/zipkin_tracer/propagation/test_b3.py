@@ -250,7 +250,9 @@ def test_text_map_injects_lowercase_keys() -> None:
 
 def test_ids_are_zero_padded() -> None:
     carrier: Dict[str, str] = {}
-    make_tracer(propagation="b3").inject(ZipkinSpanContext(0xABC, 0x1, 0x2, True), Format.HTTP_HEADERS, carrier)
+    make_tracer(propagation="b3").inject(
+        ZipkinSpanContext(0xABC, 0x1, 0x2, True), Format.HTTP_HEADERS, carrier
+    )
     assert carrier["X-B3-TraceId"] == "0000000000000abc"
     assert carrier["X-B3-SpanId"] == "0000000000000001"
     assert carrier["X-B3-ParentSpanId"] == "0000000000000002"
