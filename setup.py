@@ -70,6 +70,12 @@ setup(
             "protobuf",
             "gevent",
             "tornado>=6",
+            # interop tests: a real OpenTelemetry service in another process
+            "opentelemetry-sdk>=1.20",
+            "opentelemetry-exporter-zipkin-json>=1.20",
+            "opentelemetry-propagator-b3>=1.20",
+            "opentelemetry-instrumentation-wsgi>=0.41b0",
+            "opentelemetry-instrumentation-requests>=0.41b0",
         ],
         # jaeger-client is installed by `make bench` with --no-deps: its
         # dependency on PyPI's opentracing would shadow ours. These are the

@@ -29,6 +29,7 @@ from zipkin_tracer.propagation.carrier import DropCounter
 from zipkin_tracer.propagation.composite import CompositePropagator
 from zipkin_tracer.propagation.tracecontext import ROOT_STATE
 from zipkin_tracer.reporting.base import SpanReporter
+from zipkin_tracer.sampling import ConstSampler
 from zipkin_tracer.span import _EMPTY as _EMPTY_BAGGAGE
 from zipkin_tracer.span import SAMPLING_PRIORITY, UnsampledSpan, ZipkinSpan, ZipkinSpanContext
 
@@ -84,6 +85,28 @@ def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
     return reporter
 
 
+class DisabledReporter(SpanReporter):
+    """A disabled tracer's reporter: counts what it was handed, sends nothing."""
+
+    report_never_raises = True
+
+    def __init__(self) -> None:
+        self.spans_disabled = 0
+
+    def report(self, span: Any) -> None:
+        self.spans_disabled += 1
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        return True
+
+    def close(self, timeout: Optional[float] = None) -> bool:
+        return True
+
+    @property
+    def metrics(self) -> Dict[str, Any]:
+        return {"spans_disabled": self.spans_disabled}
+
+
 class ZipkinTracer(Tracer):
     """An ``opentracing.Tracer`` whose sampled spans are reported to Zipkin.
 
@@ -119,7 +142,9 @@ class ZipkinTracer(Tracer):
         super().__init__(scope_manager or ThreadLocalScopeManager())
         self.config = config
         self.service_name = config.service_name
-        self.sampler = config.sampler
+        # disabled (OTEL_SDK_DISABLED): starts no trace, reports nothing; a
+        # caller's context still travels on, so downstream services stay in its trace
+        self.sampler = ConstSampler(False) if config.disabled else config.sampler
         self.trace_id_128bit = config.trace_id_128bit
         self.supports_join = config.supports_join
         self.max_tag_value_length = config.max_tag_value_length
@@ -127,6 +152,8 @@ class ZipkinTracer(Tracer):
             config.service_name, config.local_ip or detect_local_ip(), config.local_port
         )
         self.encoder = encoder_for(config.encoding)
+        if reporter is None and config.disabled:
+            reporter = DisabledReporter()
         if reporter is None:
             reporter = build_default_reporter(config, self.encoder)
         self.reporter = reporter  # also sets _report (see the property)
