@@ -213,7 +213,9 @@ KEPT = {
     "empty header": ([""], ""),
     "empty then member": (["", "foo=1"], "foo=1"),
     "member then empty": (["foo=1", ""], "foo=1"),
-    "several headers, in order": (["foo=1,bar=2", "rojo=1,congo=2", "baz=3"], "foo=1,bar=2,rojo=1,congo=2,baz=3"),
+    "several headers, in order": (
+        ["foo=1,bar=2", "rojo=1,congo=2", "baz=3"], "foo=1,bar=2,rojo=1,congo=2,baz=3"
+    ),
     "duplicate keys kept as they are": (["foo=1,foo=2"], "foo=1,foo=2"),
     "duplicate across headers": (["foo=1", "foo=1"], "foo=1,foo=1"),
     "every key character": ([f"{KEY}={VALUE}"], f"{KEY}={VALUE}"),
@@ -226,7 +228,9 @@ KEPT = {
     "double at": (["foo@@bar=1,bar=2"], "foo@@bar=1,bar=2"),
     "two ats": (["foo@bar@baz=1,bar=2"], "foo@bar@baz=1,bar=2"),
     "256-char key": (["foo=1", "z" * 256 + "=1"], "foo=1," + "z" * 256 + "=1"),
-    "tenant key at the limit": (["foo=1", "t" * 241 + "@" + "v" * 14 + "=1"], "foo=1," + "t" * 241 + "@" + "v" * 14 + "=1"),
+    "tenant key at the limit": (
+        ["foo=1", "t" * 241 + "@" + "v" * 14 + "=1"], "foo=1," + "t" * 241 + "@" + "v" * 14 + "=1"
+    ),
     "long system id": (["foo=1", "t@" + "v" * 15 + "=1"], "foo=1,t@" + "v" * 15 + "=1"),
     "32 members": (MEMBERS_32, ",".join(MEMBERS_32)),
     "leading space in value": (["foo= 1"], "foo= 1"),
