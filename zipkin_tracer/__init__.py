@@ -4,6 +4,7 @@ import logging
 
 from zipkin_tracer.sampling import (
     ConstSampler,
+    ParentBasedSampler,
     ProbabilisticSampler,
     RateLimitingSampler,
     Sampler,
@@ -15,6 +16,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ConstSampler",
+    "ParentBasedSampler",
     "ProbabilisticSampler",
     "RateLimitingSampler",
     "Sampler",
