@@ -39,16 +39,24 @@ def read_fields(carrier: Any) -> Fields:
     fields: Fields = {}
     try:
         for key, value in items:
-            name = _text(key)
-            if name is None:
-                continue
-            if isinstance(value, (list, tuple)):
+            if type(key) is not str:
+                key = _text(key)
+                if key is None:
+                    continue
+            if type(value) is str:
+                texts = [value]
+            elif isinstance(value, (list, tuple)):
                 texts = [t for t in map(_text, value) if t is not None]
             else:
                 text = _text(value)
                 texts = [] if text is None else [text]
             if texts:
-                fields.setdefault(name.lower(), []).extend(texts)
+                name = key.lower()
+                seen = fields.get(name)
+                if seen is None:
+                    fields[name] = texts
+                else:
+                    seen.extend(texts)
     except Exception:
         raise InvalidCarrierException(
             "carrier items must be (name, value) pairs; iterating it failed"

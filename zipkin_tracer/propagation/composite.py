@@ -151,13 +151,14 @@ class CompositePropagator:
 
 def merge(found: List[ZipkinSpanContext]) -> Optional[ZipkinSpanContext]:
     """One context from what each format extracted, in list order (see the module doc)."""
-    if not found:
-        return None
+    if len(found) < 2:
+        return found[0] if found else None
     baggage: Dict[str, str] = {}
     properties: Properties = {}
     for context in found:
-        for key, value in context.baggage.items():
-            baggage.setdefault(key, value)
+        if context.baggage:
+            for key, value in context.baggage.items():
+                baggage.setdefault(key, value)
         carried = context.w3c
         if carried is not None and carried.baggage_properties:
             for key, entry in carried.baggage_properties.items():
