@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import socket
 import time
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from opentracing import (
     Format,
@@ -124,7 +124,7 @@ class ZipkinTracer(Tracer):
         collector_url: Optional[str] = None,
         encoding: Optional[str] = None,
         sampler: Any = None,
-        propagation: Optional[str] = None,
+        propagation: Union[str, Sequence[str], None] = None,
         trace_id_128bit: Optional[bool] = None,
         reporter: Optional[SpanReporter] = None,
         scope_manager: Optional[ScopeManager] = None,
