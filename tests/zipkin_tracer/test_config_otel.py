@@ -7,7 +7,6 @@ from typing import Any, Dict
 import pytest
 
 from opentracing import Format
-from tests.zipkin_tracer.conftest import make_tracer
 from zipkin_tracer import ZipkinTracer
 from zipkin_tracer.config import resolve
 from zipkin_tracer.sampling import (
@@ -130,59 +129,3 @@ def test_otel_sdk_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not isinstance(enabled.reporter, DisabledReporter)
     enabled.close(0.1)
     assert tracer.close()
-
-
-def _remote(tracer: ZipkinTracer, flags: str) -> Any:
-    parent = tracer.extract(Format.HTTP_HEADERS, {"traceparent": TP[:-2] + flags})
-    return tracer.start_span("server", child_of=parent)
-
-
-def test_parent_based_sampler_honours_the_caller_and_samples_roots_with_root() -> None:
-    tracer = make_tracer(sampler=ParentBasedSampler(root=ConstSampler(False)))
-    assert tracer.start_span("root").context.sampled is False
-    assert _remote(tracer, "01").context.sampled is True
-    assert _remote(tracer, "00").context.sampled is False
-    deferred = tracer.extract(
-        Format.HTTP_HEADERS, {"X-B3-TraceId": "a" * 16, "X-B3-SpanId": "b" * 16}
-    )
-    assert tracer.start_span("s", child_of=deferred).context.sampled is False  # root's decision
-
-
-def test_parent_based_sampler_can_overrule_remote_callers_only() -> None:
-    sampler = ParentBasedSampler(
-        ConstSampler(True),
-        remote_parent_sampled=ConstSampler(False),
-        remote_parent_not_sampled=ConstSampler(True),
-    )
-    tracer = make_tracer(sampler=sampler)
-    server = _remote(tracer, "01")
-    assert server.context.sampled is False
-    assert (
-        tracer.start_span("local child", child_of=server).context.sampled is False
-    )  # local stands
-    assert _remote(tracer, "00").context.sampled is True
-    debug = tracer.extract(Format.HTTP_HEADERS, {"b3": "a" * 16 + "-" + "b" * 16 + "-d"})
-    assert tracer.start_span("s", child_of=debug).context.sampled is True  # debug stands
-    assert "remote_parent_sampled=ConstSampler(False)" in repr(sampler)
-
-
-def test_plain_otel_samplers_ignore_a_remote_decision() -> None:
-    tracer = make_tracer(sampler="always_off")
-    assert _remote(tracer, "01").context.sampled is False
-    assert make_tracer(sampler="always_on").start_span("r").context.sampled is True
-
-
-def test_parent_based_sampler_validates_and_survives_a_failing_judge() -> None:
-    with pytest.raises(ValueError, match="root must be a Sampler"):
-        ParentBasedSampler(root="always_on")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="needs a root sampler"):
-        ParentBasedSampler(root=None)  # type: ignore[arg-type]
-
-    class Broken(ConstSampler):
-        def is_sampled(self, trace_id: int, operation_name: str) -> bool:
-            raise RuntimeError("boom")
-
-    tracer = make_tracer(
-        sampler=ParentBasedSampler(ConstSampler(True), remote_parent_sampled=Broken())
-    )
-    assert _remote(tracer, "01").context.sampled is True  # the caller's decision stands
