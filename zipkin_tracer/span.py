@@ -1,4 +1,4 @@
-"""ZipkinSpanContext and ZipkinSpan: what the application thread records.
+"""ZipkinSpan and UnsampledSpan: what the application thread records.
 
 A span only *records* (raw tags, raw log dicts, integer microsecond times);
 turning that into Zipkin's model happens later, on the reporter's worker,
@@ -12,120 +12,18 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
-from opentracing import Span, SpanContext
-from zipkin_tracer.ids import format_span_id, format_trace_id
+from opentracing import Span
+from zipkin_tracer.context import SAMPLING_PRIORITY, ZipkinSpanContext
 
 if TYPE_CHECKING:
     from zipkin_tracer.tracer import ZipkinTracer
 
 logger = logging.getLogger(__name__)
 
-_EMPTY: Dict[str, str] = {}
 _monotonic_ns = time.monotonic_ns
 _time_ns = time.time_ns
 
-SAMPLING_PRIORITY = "sampling.priority"
-
-
-class ZipkinSpanContext(SpanContext):
-    """The propagated state of a span: IDs, sampling decision, baggage.
-
-    ``sampled`` is tri-state: True (record), False (don't), None (deferred:
-    only on extracted contexts). ``trace_id == 0`` marks a context extracted
-    without IDs (a bare sampling decision or baggage); a span started from it
-    begins a new trace that keeps the decision and the baggage.
-    ``remote`` is True for contexts that came from ``extract``.
-    Contexts are treated as immutable; baggage changes make a new one.
-    """
-
-    __slots__ = ("trace_id", "span_id", "parent_id", "sampled", "debug", "_baggage", "remote")
-
-    def __init__(
-        self,
-        trace_id: int,
-        span_id: int,
-        parent_id: Optional[int] = None,
-        sampled: Optional[bool] = True,
-        debug: bool = False,
-        baggage: Optional[Dict[str, str]] = None,
-        remote: bool = False,
-    ) -> None:
-        self.trace_id = trace_id
-        self.span_id = span_id
-        self.parent_id = parent_id
-        self.sampled = sampled
-        self.debug = debug
-        self._baggage = baggage if baggage is not None else _EMPTY
-        self.remote = remote
-
-    @property
-    def baggage(self) -> Dict[str, str]:
-        return self._baggage
-
-    @property
-    def has_ids(self) -> bool:
-        return self.trace_id != 0
-
-    @property
-    def trace_id_hex(self) -> str:
-        return format_trace_id(self.trace_id)
-
-    @property
-    def span_id_hex(self) -> str:
-        return format_span_id(self.span_id)
-
-    def with_baggage_item(self, key: str, value: Optional[str]) -> ZipkinSpanContext:
-        baggage = dict(self._baggage)
-        if value is None:
-            baggage.pop(key, None)
-        else:
-            baggage[key] = value
-        return ZipkinSpanContext(
-            self.trace_id,
-            self.span_id,
-            self.parent_id,
-            self.sampled,
-            self.debug,
-            baggage,
-            self.remote,
-        )
-
-    def with_sampling(self, sampled: bool, debug: bool) -> ZipkinSpanContext:
-        return ZipkinSpanContext(
-            self.trace_id,
-            self.span_id,
-            self.parent_id,
-            sampled,
-            debug,
-            self._baggage,
-            self.remote,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ZipkinSpanContext):
-            return NotImplemented
-        return (
-            self.trace_id == other.trace_id
-            and self.span_id == other.span_id
-            and self.parent_id == other.parent_id
-            and self.sampled == other.sampled
-            and self.debug == other.debug
-            and dict(self._baggage) == dict(other._baggage)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        ids = (
-            f"{self.trace_id_hex}:{self.span_id_hex}:"
-            f"{'' if self.parent_id is None else format_span_id(self.parent_id)}"
-            if self.trace_id
-            else "no-ids"
-        )
-        return (
-            f"ZipkinSpanContext({ids}, sampled={self.sampled}, debug={self.debug}, "
-            f"baggage={dict(self._baggage)!r}{', remote' if self.remote else ''})"
-        )
+__all__ = ["SAMPLING_PRIORITY", "UnsampledSpan", "ZipkinSpan", "ZipkinSpanContext"]
 
 
 class ZipkinSpan(Span):

@@ -35,8 +35,8 @@ from typing import Any, Dict, Optional, Tuple
 from urllib.parse import quote, unquote
 
 from opentracing import InvalidCarrierException
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.ids import format_span_id, format_trace_id
-from zipkin_tracer.span import ZipkinSpanContext
 
 logger = logging.getLogger(__name__)
 
