@@ -9,8 +9,9 @@ still carries a context that propagates.
 from __future__ import annotations
 
 import logging
+import numbers
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from opentracing import Span
 from zipkin_tracer.context import SAMPLING_PRIORITY, ZipkinSpanContext
@@ -24,6 +25,37 @@ _monotonic_ns = time.monotonic_ns
 _time_ns = time.time_ns
 
 __all__ = ["SAMPLING_PRIORITY", "UnsampledSpan", "ZipkinSpan", "ZipkinSpanContext"]
+
+_warned_times: Set[str] = set()
+
+
+def epoch_us(what: str, seconds: Any) -> Optional[int]:
+    """``seconds`` since the epoch as integer µs; None when it is not a finite real number.
+
+    ``start_time`` and ``finish_time`` share this: NaN, infinities, strings,
+    bools and other non-numbers fall back to the clock (the first of each
+    logged at WARNING), instead of raising into the application. A finite time
+    too large for Zipkin is kept here and dropped at encoding, counted
+    ``encode_failed``.
+    """
+    cls = seconds.__class__
+    if (
+        cls is float
+        or cls is int
+        or (isinstance(seconds, numbers.Real) and not isinstance(seconds, bool))
+    ):
+        try:
+            return int(seconds * 1_000_000)
+        except (ValueError, OverflowError, TypeError):  # NaN, ±inf, odd Real types
+            pass
+    log = logger.debug if what in _warned_times else logger.warning
+    _warned_times.add(what)
+    log(
+        "ignored %s=%r: not a finite number of seconds since the epoch; using the clock",
+        what,
+        seconds,
+    )
+    return None
 
 
 class ZipkinSpan(Span):
@@ -65,11 +97,12 @@ class ZipkinSpan(Span):
         self._context = context
         self.operation_name = operation_name
         self._start_mono = _monotonic_ns()
-        if start_time is None:
+        start_us = None if start_time is None else epoch_us("start_time", start_time)
+        if start_us is None:
             self.start_us = _time_ns() // 1000
             self._wall_start = False
         else:
-            self.start_us = int(start_time * 1_000_000)
+            self.start_us = start_us
             self._wall_start = True
         self.duration_us = 0
         self.tags: Dict[str, Any] = dict(tags) if tags and context.sampled else {}
@@ -128,15 +161,12 @@ class ZipkinSpan(Span):
         if self.finished:
             return
         self.finished = True
-        try:
-            if finish_time is not None:
-                duration = int(finish_time * 1_000_000) - self.start_us
-            elif self._wall_start:
-                duration = _time_ns() // 1000 - self.start_us
-            else:
-                duration = (_monotonic_ns() - self._start_mono) // 1000
-        except Exception:
-            logger.debug("ignored finish_time %r", finish_time, exc_info=True)
+        finish_us = None if finish_time is None else epoch_us("finish_time", finish_time)
+        if finish_us is not None:
+            duration = finish_us - self.start_us
+        elif self._wall_start:
+            duration = _time_ns() // 1000 - self.start_us
+        else:
             duration = (_monotonic_ns() - self._start_mono) // 1000
         self.duration_us = duration if duration > 0 else 1
         if self._context.sampled:
