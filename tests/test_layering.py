@@ -150,3 +150,22 @@ def test_model_encoding_and_propagation_never_import_the_span_or_tracer(module: 
     runtime, typing_only = graph()
     reached = _closure(runtime, module) | typing_only[module]
     assert not reached & set(FORBIDDEN), f"{module} reaches {sorted(reached & set(FORBIDDEN))}"
+
+
+INSTRUMENTATION = ("zipkin_tracer.wsgi", "zipkin_tracer.requests", "zipkin_tracer._instrumentation")
+
+
+@pytest.mark.parametrize("module", INSTRUMENTATION)
+def test_instrumentation_never_imports_transport_or_reporting(module: str) -> None:
+    runtime, _ = graph()
+    reached = _closure(runtime, module)
+    assert not {
+        m for m in reached if m.startswith(("zipkin_tracer.transport", "zipkin_tracer.reporting"))
+    }
+
+
+def test_transport_never_imports_instrumentation() -> None:
+    runtime, _ = graph()
+    for module in runtime:
+        if module.startswith("zipkin_tracer.transport"):
+            assert not _closure(runtime, module) & set(INSTRUMENTATION), module

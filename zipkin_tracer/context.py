@@ -16,9 +16,6 @@ from zipkin_tracer.ids import format_span_id, format_trace_id
 #: write into ``span.context.baggage`` raises instead of reaching every span.
 EMPTY_BAGGAGE: Dict[str, str] = cast(Dict[str, str], MappingProxyType({}))
 
-#: The tag that forces (> 0) or stops (0) sampling.
-SAMPLING_PRIORITY = "sampling.priority"
-
 
 class ZipkinSpanContext(SpanContext):
     """The propagated state of a span: IDs, sampling decision, baggage.

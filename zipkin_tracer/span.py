@@ -14,7 +14,8 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from opentracing import Span
-from zipkin_tracer.context import SAMPLING_PRIORITY, ZipkinSpanContext
+from zipkin_tracer.context import ZipkinSpanContext
+from zipkin_tracer.sampling import SAMPLING_PRIORITY, priority_decision
 
 if TYPE_CHECKING:
     from zipkin_tracer.tracer import ZipkinTracer
@@ -178,12 +179,10 @@ class ZipkinSpan(Span):
         """``sampling.priority`` > 0 forces sampled + debug; 0 stops recording."""
         if self.finished:
             return
-        try:
-            priority = int(value)
-        except (TypeError, ValueError):
-            logger.debug("ignored sampling.priority %r", value)
+        decision = priority_decision(value)
+        if decision is None:
             return
-        if priority > 0:
+        if decision:
             if not self._context.sampled or not self._context.debug:
                 self._context = self._context.with_sampling(True, True)
         else:
@@ -260,12 +259,7 @@ class UnsampledSpan(ZipkinSpan):
     def _set_sampling_priority(self, value: Any) -> None:
         if self.finished:
             return
-        try:
-            priority = int(value)
-        except (TypeError, ValueError):
-            logger.debug("ignored sampling.priority %r", value)
-            return
-        if priority > 0:
+        if priority_decision(value):
             start_us = self.start_us
             self.__class__ = ZipkinSpan  # type: ignore[assignment]
             span: ZipkinSpan = self  # from here on a recording span
