@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import zipkin_tracer.span
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer.context import EMPTY_BAGGAGE, ZipkinSpanContext
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import zipkin_tracer.transport.base as transport_base
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import _instrumentation
 from zipkin_tracer.testing import InMemoryReporter
 

@@ -5,7 +5,7 @@ from typing import Any, List
 
 import pytest
 
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ConstSampler, ProbabilisticSampler, RateLimitingSampler
 from zipkin_tracer.ids import MASK_64
 from zipkin_tracer.sampling import priority_decision

@@ -10,7 +10,7 @@ from typing import Any, List, Optional
 
 import pytest
 
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import span as span_module
 from zipkin_tracer.encoding.json_v2 import JsonV2Encoder
 from zipkin_tracer.encoding.thrift_v1 import ThriftV1Encoder

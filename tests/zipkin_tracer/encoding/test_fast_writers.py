@@ -12,13 +12,13 @@ from typing import Any, Dict, List, Tuple
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.zipkin_tracer.conftest import make_tracer
-from tests.zipkin_tracer.encoding.test_thrift_v1 import (
+from tests.support.spans import finished_span
+from tests.support.thrift_vectors import (
     VECTOR_B_SPAN,
     vector_b_span,
     vector_b_tracer,
 )
-from tests.zipkin_tracer.spans import finished_span
+from tests.support.tracers import make_tracer
 from zipkin_tracer.encoding.json_v2 import JsonV2Encoder, _dumps, model_to_dict
 from zipkin_tracer.encoding.thrift_v1 import ThriftV1Encoder
 from zipkin_tracer.model import to_model

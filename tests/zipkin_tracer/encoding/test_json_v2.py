@@ -8,8 +8,8 @@ from typing import Any, Dict, List, Tuple
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.zipkin_tracer.conftest import make_tracer
-from tests.zipkin_tracer.spans import T0, finished_span
+from tests.support.spans import T0, finished_span
+from tests.support.tracers import make_tracer
 from zipkin_tracer.encoding.json_v2 import JsonV2Encoder, span_to_dict
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opentracing import Format, InvalidCarrierException
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer.propagation.b3 import B3Propagator
 from zipkin_tracer.span import ZipkinSpanContext
 
