@@ -20,7 +20,8 @@ class _Text(str):
 
 
 _WORDS = ["", "get", "GET /x", 'é\u2028"\\', "\ud800x", "x" * 40, "naïve", "日本", "a b=c"]
-_SPECIAL = [
+#: One of each tag the mapping treats specially (and a few bad values).
+SPECIAL_TAGS = [
     ("span.kind", "client"),
     ("span.kind", "server"),
     ("span.kind", "producer"),
@@ -118,7 +119,7 @@ def random_span(rng: random.Random, tracer: ZipkinTracer) -> ZipkinSpan:
             tags[_key(rng)] = _value(rng)
     if rng.random() < 0.6:
         for _ in range(rng.randrange(1, 3)):
-            key, value = rng.choice(_SPECIAL)
+            key, value = rng.choice(SPECIAL_TAGS)
             tags[key] = value
     name: Any = _text(rng) if rng.random() < 0.97 else 42
     span = ZipkinSpan(tracer, context, name, None, None, rng.random() < 0.2)

@@ -47,6 +47,16 @@ def decode_list(data: bytes) -> List[Any]:
     return spans
 
 
+#: The tags of golden vector B: a client span with a remote endpoint.
+VECTOR_B_TAGS = {
+    "span.kind": "client",
+    "http.path": "/api",
+    "peer.service": "backend",
+    "peer.ipv4": "172.19.0.2",
+    "peer.port": 9000,
+}
+
+
 def vector_b_tracer() -> Any:
     return make_tracer(
         service_name="frontend", local_ip="192.168.99.1", local_port=8080, encoding="thrift"
@@ -54,13 +64,4 @@ def vector_b_tracer() -> Any:
 
 
 def vector_b_span(tracer: Any) -> Any:
-    return finished_span(
-        tracer,
-        tags={
-            "span.kind": "client",
-            "http.path": "/api",
-            "peer.service": "backend",
-            "peer.ipv4": "172.19.0.2",
-            "peer.port": 9000,
-        },
-    )
+    return finished_span(tracer, tags=dict(VECTOR_B_TAGS))
