@@ -1,4 +1,4 @@
-"""The OpenTracing → Zipkin mapping (zipkin-mapping §4), checked on the v2 view."""
+"""The OpenTracing → Zipkin mapping, checked on the v2 view."""
 
 from __future__ import annotations
 

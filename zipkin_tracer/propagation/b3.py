@@ -1,6 +1,6 @@
 """B3 propagation for ``Format.HTTP_HEADERS`` and ``Format.TEXT_MAP``.
 
-Extract (follows Brave, see docs and zipkin-mapping §5):
+Extract (follows Brave):
 
 * header names are matched case-insensitively; for a name that appears more
   than once (in different cases) the first one seen wins;

@@ -1,4 +1,4 @@
-"""Thrift v1: golden bytes a real Zipkin accepted (zipkin-mapping §1.4), and decoding back."""
+"""Thrift v1: golden bytes a real Zipkin accepted, and decoding back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""B3 extract and inject: the zipkin-mapping §5.2 vectors, then properties."""
+"""B3 extract and inject: the reference header vectors, then properties."""
 
 from __future__ import annotations
 
