@@ -7,7 +7,7 @@ the span or the tracer.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Dict, Optional, cast
+from typing import Any, Dict, Optional, Tuple, cast
 
 from opentracing import SpanContext
 from zipkin_tracer.ids import format_span_id, format_trace_id
@@ -106,6 +106,22 @@ class ZipkinSpanContext(SpanContext):
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickle and deep-copy by value (the read-only empty baggage cannot be)."""
+        baggage = dict(self._baggage) if self._baggage else None
+        return (
+            ZipkinSpanContext,
+            (
+                self.trace_id,
+                self.span_id,
+                self.parent_id,
+                self.sampled,
+                self.debug,
+                baggage,
+                self.remote,
+            ),
+        )
 
     def __repr__(self) -> str:
         ids = (

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+from typing import Any
+
 import pytest
 
 import zipkin_tracer.span
@@ -41,3 +45,11 @@ def test_set_baggage_item_still_works_on_a_span_without_baggage() -> None:
     span.set_baggage_item("k", "v")
     assert span.context.baggage == {"k": "v"}
     assert dict(EMPTY_BAGGAGE) == {}
+
+
+@pytest.mark.parametrize("baggage", [None, {"k": "v"}])
+def test_contexts_pickle_and_copy_by_value(baggage: Any) -> None:
+    context = ZipkinSpanContext(1, 2, 3, None, True, baggage, remote=True)
+    for copied in (pickle.loads(pickle.dumps(context)), copy.deepcopy(context), copy.copy(context)):
+        assert copied == context and copied.remote and copied.sampled is None
+    assert pickle.loads(pickle.dumps(ZipkinSpanContext(1, 2))).baggage is EMPTY_BAGGAGE
