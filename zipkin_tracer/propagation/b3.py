@@ -35,9 +35,9 @@ from typing import Any, Dict, Optional, Tuple
 from urllib.parse import quote, unquote
 
 from opentracing import InvalidCarrierException
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.ids import format_span_id, format_trace_id
 from zipkin_tracer.propagation.carrier import DropCounter, Fields, read_fields, remove_keys
-from zipkin_tracer.span import ZipkinSpanContext
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ import re
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import quote, unquote
 
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.propagation.carrier import DropCounter, Fields
 from zipkin_tracer.propagation.tracecontext import W3CState
-from zipkin_tracer.span import ZipkinSpanContext
 
 logger = logging.getLogger(__name__)
 

@@ -24,13 +24,14 @@ import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from opentracing import InvalidCarrierException
+from zipkin_tracer import defaults
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.propagation.b3 import B3_KEYS, B3Propagator
 from zipkin_tracer.propagation.baggage import BaggagePropagator, Properties
 from zipkin_tracer.propagation.carrier import DropCounter, read_fields, remove_keys
 from zipkin_tracer.propagation.jaeger import TRACE_HEADER, JaegerPropagator
 from zipkin_tracer.propagation.tracecontext import FIELDS as W3C_FIELDS
 from zipkin_tracer.propagation.tracecontext import TraceContextPropagator, W3CState
-from zipkin_tracer.span import ZipkinSpanContext
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ ALIASES = {"b3-single": "b3", "b3single": "b3", "b3-multi": "b3multi"}
 #: Joins B3 and W3C fleets: reads B3 (both forms), traceparent and baggage;
 #: writes B3 multi, traceparent (+ tracestate) and baggage. W3C first: it
 #: wins when the two disagree (see README, Propagation).
-DEFAULT = ("tracecontext", "baggage", "b3multi")
+DEFAULT = defaults.PROPAGATION
 #: The whole value "b3" of our own option keeps its meaning from before lists.
 LEGACY = {"b3": ("b3multi",), "b3-single": ("b3",)}
 _TRACE_HEADERS = frozenset(B3_KEYS) | frozenset(W3C_FIELDS) | {TRACE_HEADER}

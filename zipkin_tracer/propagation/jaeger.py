@@ -15,9 +15,9 @@ import re
 from typing import Dict, Optional, Tuple
 from urllib.parse import quote, unquote
 
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.ids import format_span_id, format_trace_id
 from zipkin_tracer.propagation.carrier import DropCounter, Fields, first
-from zipkin_tracer.span import ZipkinSpanContext
 
 logger = logging.getLogger(__name__)
 

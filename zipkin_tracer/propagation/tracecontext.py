@@ -27,8 +27,8 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.propagation.carrier import Fields
-from zipkin_tracer.span import ZipkinSpanContext
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""B3 extract and inject (``propagation="b3"``, B3 alone): the vectors, then properties."""
+"""B3 extract and inject (``propagation="b3"``, B3 alone): the reference header vectors,
+then properties."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opentracing import Format, InvalidCarrierException
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer.propagation.b3 import B3Propagator
 from zipkin_tracer.span import ZipkinSpanContext
 

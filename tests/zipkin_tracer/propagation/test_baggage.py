@@ -8,9 +8,9 @@ from typing import Any, Dict
 import pytest
 
 from opentracing import Format
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.propagation.baggage import MAX_HEADER_BYTES, MAX_MEMBER_BYTES, MAX_MEMBERS
-from zipkin_tracer.span import ZipkinSpanContext
 
 T, S = 0x463AC35C9F6413AD48485A3953BB6124, 0xA2FB4A1D1A96D312
 

@@ -7,9 +7,9 @@ from typing import Any, Dict, List
 import pytest
 
 from opentracing import Format, InvalidCarrierException
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.propagation.composite import parse_names
-from zipkin_tracer.span import ZipkinSpanContext
 
 T = "463ac35c9f6413ad48485a3953bb6124"
 S = "a2fb4a1d1a96d312"

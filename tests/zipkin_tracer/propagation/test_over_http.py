@@ -17,7 +17,7 @@ from wsgiref.simple_server import make_server
 import pytest
 
 from demo.service import QuietHandler, ThreadingServer
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer.requests import TracingSession
 from zipkin_tracer.wsgi import TracingMiddleware
 

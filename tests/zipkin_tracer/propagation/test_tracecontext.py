@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opentracing import Format
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ZipkinTracer
 from zipkin_tracer.propagation.tracecontext import parse_tracestate, truncate_tracestate
 from zipkin_tracer.testing import InMemoryReporter
@@ -327,3 +327,17 @@ def test_extract_never_raises_on_junk(carrier: Dict[str, object]) -> None:
         )
         parsed = tracer.extract(fmt, out)
         assert parsed is not None and parsed.trace_id == span.context.trace_id
+
+
+def test_w3c_state_survives_pickle_and_deepcopy() -> None:
+    import copy
+    import pickle
+
+    tracer = make_tracer()
+    context = tracer.extract(
+        Format.HTTP_HEADERS, {"traceparent": f"00-{TID}-{PID}-03", "tracestate": "a=1"}
+    )
+    assert context is not None
+    for copied in (pickle.loads(pickle.dumps(context)), copy.deepcopy(context)):
+        assert copied == context and copied.w3c == context.w3c
+        assert copied.w3c is not None and copied.w3c.tracestate == "a=1" and copied.w3c.random
