@@ -108,6 +108,16 @@ def test_otel_timeout_is_milliseconds_and_zipkin_timeout_wins() -> None:
     assert resolve(environ=env, service_name="s", timeout=1).timeout == 1.0
 
 
+@pytest.mark.parametrize("value", ["soon", "0", "-5"])
+def test_bad_otel_timeout_is_named_in_milliseconds(value: str) -> None:
+    # "seconds" here would lead a user to write 10 and get a 10 ms timeout
+    with pytest.raises(
+        ValueError,
+        match=r"OTEL_EXPORTER_ZIPKIN_TIMEOUT\) must be a positive number of milliseconds",
+    ):
+        resolve(environ={"OTEL_EXPORTER_ZIPKIN_TIMEOUT": value}, service_name="s")
+
+
 def test_otel_sdk_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
     tracer = ZipkinTracer("svc")
