@@ -10,12 +10,12 @@ STAMP := $(VENV)/.bootstrapped
 
 bootstrap: $(STAMP)
 
-# Re-run only when the packaging changes.
-$(STAMP): setup.py pyproject.toml
+# Re-run only when the packaging changes. Both distributions, editable: the API
+# (opentracing/, named `opentracing`) and the tracer, which depends on it.
+$(STAMP): setup.py pyproject.toml opentracing/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	$(PY) -m pip install --quiet --no-deps 'basictracer==3.2.0'
+	$(PY) -m pip install --quiet -e ./opentracing -e '.[test]'
 	touch $(STAMP)
 
 # The whole suite: lint, types, unit and integration tests (the session
@@ -43,8 +43,7 @@ demo: $(STAMP)
 
 # Benchmarks against peer tracers (not timed in CI). BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)
-	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) -m pip install -q --no-deps 'jaeger-client==4.8.0'
+	$(PY) -m pip install -q -e ./opentracing -e '.[bench]'
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # A Zipkin server in the foreground, for a person (Ctrl-C stops it).
@@ -53,3 +52,4 @@ zipkin:
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .tox .mypy_cache .ruff_cache .pytest_cache
+	rm -rf opentracing/build opentracing/*.egg-info

@@ -16,17 +16,11 @@ import opentracing
 from opentracing import Format, Span, Tracer
 from opentracing.harness.api_check import APICompatibilityCheckMixin
 
-try:
-    import basictracer
-    from basictracer import BasicTracer
-    from basictracer.recorder import InMemoryRecorder
-    from basictracer.text_propagator import TextPropagator
-except ImportError as exc:  # basictracer itself, or six which it imports
-    pytest.skip(
-        f"basictracer unavailable ({exc}); install with "
-        "`pip install --no-deps basictracer==3.2.0` plus `six`",
-        allow_module_level=True,
-    )
+# A test dependency (setup.py's test extra) installed with its own dependencies.
+import basictracer
+from basictracer import BasicTracer
+from basictracer.recorder import InMemoryRecorder
+from basictracer.text_propagator import TextPropagator
 
 try:
     from basictracer.binary_propagator import BinaryPropagator
