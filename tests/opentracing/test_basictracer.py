@@ -10,17 +10,15 @@ from __future__ import annotations
 import unittest
 from typing import Any, Optional
 
+import basictracer
 import pytest
+from basictracer import BasicTracer
+from basictracer.recorder import InMemoryRecorder
+from basictracer.text_propagator import TextPropagator
 
 import opentracing
 from opentracing import Format, Span, Tracer
 from opentracing.harness.api_check import APICompatibilityCheckMixin
-
-# A test dependency (setup.py's test extra) installed with its own dependencies.
-import basictracer
-from basictracer import BasicTracer
-from basictracer.recorder import InMemoryRecorder
-from basictracer.text_propagator import TextPropagator
 
 try:
     from basictracer.binary_propagator import BinaryPropagator
