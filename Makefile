@@ -4,9 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# tox envs that need an interpreter the machine lacks fail (no silent skip).
+TOX := $(VENV)/bin/tox --skip-missing-interpreters false
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: bootstrap test unit integration lint typecheck zipkin demo bench clean
+.PHONY: bootstrap test unit integration lint typecheck upstream-api tornado-legacy ecosystem zipkin demo bench clean
 
 bootstrap: $(STAMP)
 
@@ -22,6 +24,20 @@ $(STAMP): setup.py pyproject.toml opentracing/pyproject.toml
 # fixture starts a real Zipkin server when none is reachable).
 test: $(STAMP) lint typecheck
 	$(PY) -m pytest -q tests
+	$(MAKE) upstream-api tornado-legacy ecosystem
+
+# The zipkin_tracer tests with PyPI's opentracing 2.4.0 installed instead of ours.
+upstream-api: $(STAMP)
+	$(TOX) -e upstream-api
+
+# Our Tornado scope manager on Tornado 4.5 and 5.1 (stack_context; Python 3.9).
+tornado-legacy: $(STAMP)
+	$(TOX) -e tornado45,tornado51
+
+# Flask, Django, gRPC and requests contrib instrumentation in one trace, read back
+# from a real Zipkin, plus the OpenTelemetry shim beside our API.
+ecosystem: $(STAMP)
+	$(TOX) -e ecosystem
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests -m "not integration"
