@@ -125,7 +125,6 @@ def _record_exception(span: Span, error: BaseException) -> None:
                 "event": tags.ERROR,
                 "error.kind": type(error).__name__,
                 "error.object": error,
-                "message": str(error),
             }
         )
     except Exception:

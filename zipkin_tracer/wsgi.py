@@ -183,7 +183,6 @@ class _RequestTrace:
                     "event": tags.ERROR,
                     "error.kind": type(error).__name__,
                     "error.object": error,
-                    "message": str(error),
                 }
             )
         except Exception:
