@@ -30,9 +30,12 @@ test: $(STAMP) lint typecheck
 upstream-api: $(STAMP)
 	$(TOX) -e upstream-api
 
-# Our Tornado scope manager on Tornado 4.5 and 5.1 (stack_context; Python 3.9).
+# Our Tornado scope manager on Tornado 4.5 and 5.1 (stack_context), which need
+# Python 3.9: the first python3.9 that runs, on PATH or under pyenv.
+PYTHON39 ?= $(shell for p in python3.9 $(HOME)/.pyenv/versions/3.9*/bin/python3.9; do \
+	"$$p" -c '' 2>/dev/null && { command -v "$$p"; break; }; done)
 tornado-legacy: $(STAMP)
-	$(TOX) -e tornado45,tornado51
+	PYTHON39="$(PYTHON39)" $(TOX) -e tornado45,tornado51
 
 # Flask, Django, gRPC and requests contrib instrumentation in one trace, read back
 # from a real Zipkin, plus the OpenTelemetry shim beside our API.
