@@ -166,3 +166,48 @@ def test_closing_from_outside_its_context_is_a_no_op() -> None:
         scope = manager.activate(span, True)
     scope.close()
     span.finish.assert_not_called()
+
+
+def test_threads_running_one_context_at_once_each_restore_their_own_state() -> None:
+    """Thread A enters the context, thread B enters it too, A leaves first.
+
+    With one shared list of entered contexts A's exit would pop B's entry and
+    restore B's state in thread A: A's own outer span would be lost.
+    """
+    manager = TornadoScopeManager()
+    outer_span, request_span = new_span(), new_span()
+    a_entered, b_entered, a_done = threading.Event(), threading.Event(), threading.Event()
+    with tracer_stack_context():
+        manager.activate(request_span, False)
+
+        def in_a() -> None:
+            a_entered.set()
+            b_entered.wait(10)
+
+        def in_b() -> None:
+            b_entered.set()
+            a_done.wait(10)
+
+        run_a, run_b = stack_context.wrap(in_a), stack_context.wrap(in_b)
+    seen: List[Optional[Span]] = []
+
+    def thread_a() -> None:
+        try:
+            with tracer_stack_context():
+                manager.activate(outer_span, False)
+                run_a()
+                seen.append(active_span(manager))
+        finally:
+            a_done.set()
+
+    def thread_b() -> None:
+        a_entered.wait(10)
+        run_b()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert b_entered.is_set()
+    assert seen == [outer_span]
