@@ -1,4 +1,4 @@
-"""The OpenTracing → Zipkin mapping (zipkin-mapping §4), checked on the v2 view."""
+"""The OpenTracing → Zipkin mapping, checked on the v2 view."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.zipkin_tracer.conftest import make_tracer
-from tests.zipkin_tracer.spans import T0, finished_span
+from tests.support.spans import T0, finished_span
+from tests.support.tracers import make_tracer
 from zipkin_tracer.encoding.json_v2 import span_to_dict
 
 
@@ -131,7 +131,10 @@ def test_error_tag_prefixes_a_string_kind_once_and_is_truncated() -> None:
     logs = [(T0 + 1, {"error.kind": "E", "message": "E: already prefixed"})]
     assert view({"error": True}, logs=logs)["tags"] == {"error": "E: already prefixed"}
     long = [(T0 + 1, {"event": "error", "error.object": ValueError("v" * 50)})]
-    assert view({"error": True}, logs=long, limit=20)["tags"] == {"error": "ValueError: vvvvvvvv"}
+    prefixed = view({"error": True}, logs=long, limit=30)["tags"]
+    assert prefixed == {"error": "ValueError: " + "v" * 18}
+    # A kind that would fill more than half a small limit leaves the room to the message.
+    assert view({"error": True}, logs=long, limit=20)["tags"] == {"error": "v" * 20}
 
 
 def test_tag_values_are_strings_with_lowercase_bools() -> None:
