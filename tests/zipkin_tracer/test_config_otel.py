@@ -99,6 +99,19 @@ def test_zipkin_sampler_wins_and_keeps_its_own_parameter() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ZIPKIN_PROPAGATION": "b3", "OTEL_PROPAGATORS": "xray"},
+        {"ZIPKIN_SAMPLER": "const", "OTEL_TRACES_SAMPLER": "jaeger_remote"},
+        {"ZIPKIN_DISABLED": "false", "OTEL_SDK_DISABLED": "maybe"},
+        {"ZIPKIN_TIMEOUT": "3", "OTEL_EXPORTER_ZIPKIN_TIMEOUT": "soon"},
+    ],
+)
+def test_an_otel_variable_overridden_by_zipkin_is_not_read(env: Dict[str, str]) -> None:
+    resolve(environ=env, service_name="s")  # the README promises no error here
+
+
 def test_otel_timeout_is_milliseconds_and_zipkin_timeout_wins() -> None:
     assert (
         resolve(environ={"OTEL_EXPORTER_ZIPKIN_TIMEOUT": "2500"}, service_name="s").timeout == 2.5
