@@ -149,6 +149,11 @@ class _Backoff:
         ceiling = min(self.cap, self.initial * 2 ** min(self.failures - 1, 32))
         return self._rand() * ceiling
 
+    @property
+    def hinted(self) -> bool:
+        """Whether the collector said when to come back (``Retry-After``)."""
+        return self._hint is not None
+
     def failed(self, retry_after: Optional[float]) -> None:
         self.failures += 1
         self._hint = retry_after
@@ -914,9 +919,17 @@ class AsyncReporter(SpanReporter):
                 deadline = min(deadline, self._close_deadline)
             delay = self._backoff.delay()
             if delay > 0:
+                retry_at = time.monotonic() + delay
                 self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 if self._closing.is_set():
                     deadline = min(deadline, self._close_deadline)
+                    # close() cuts a backoff short, but not the wait a collector
+                    # asked for (Retry-After): that is honoured within the budget.
+                    if self._backoff.hinted and retry_at > deadline:
+                        self._give_up(seqs, CLOSED, "retry_after", last)
+                        return
+                    if self._backoff.hinted:
+                        self._halt.wait(retry_at - time.monotonic())
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 reason = CLOSED if self._closing.is_set() else SEND_FAILED

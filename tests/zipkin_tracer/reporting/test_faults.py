@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any, List
 
+from tests.support.reporting import assert_invariant
 from tests.zipkin_tracer.reporting.fake_collector import (
     Action,
     Blackhole,
@@ -14,7 +15,6 @@ from tests.zipkin_tracer.reporting.fake_collector import (
     refused_url,
 )
 from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, span
-from tests.zipkin_tracer.reporting.test_reporter import assert_invariant
 from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport.http import HttpSender
 

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.reporting import Gate, assert_invariant
 from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span, span_ids
 from zipkin_tracer.reporting.reporter import AsyncReporter, _Backoff
 from zipkin_tracer.transport.base import MessageTooLarge, SendError
@@ -24,26 +25,6 @@ def make(made: List[AsyncReporter], sender: RecordingSender, **kwargs: Any) -> A
     reporter = AsyncReporter(DictJsonEncoder(), sender, **kwargs)
     made.append(reporter)
     return reporter
-
-
-def assert_invariant(m: Dict[str, Any]) -> None:
-    accounted = (
-        m["spans_delivered"] + m["spans_dropped_total"] + m["queued_spans"] + m["in_flight_spans"]
-    )
-    assert m["spans"] == accounted, m
-
-
-class Gate:
-    """A sender behaviour that blocks every send until opened."""
-
-    def __init__(self) -> None:
-        self.entered = threading.Event()
-        self.opened = threading.Event()
-
-    def __call__(self, body: bytes) -> None:
-        self.entered.set()
-        if not self.opened.wait(10):
-            raise SendError("timeout", retryable=True)
 
 
 def test_no_thread_until_the_first_span(reporters: List[AsyncReporter]) -> None:

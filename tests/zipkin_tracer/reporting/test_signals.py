@@ -19,6 +19,8 @@ from typing import Any, Dict
 
 import pytest
 
+from tests.support.reporting import assert_invariant
+
 ROOT = Path(__file__).resolve().parents[3]
 
 SCRIPT = """
@@ -133,8 +135,6 @@ def run(kind: str) -> Dict[str, Any]:
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX signals")
 @pytest.mark.parametrize("kind", ["sigint", "alarm-exception"])
 def test_signals_inside_the_reporter_never_wedge_it_and_reach_the_application(kind: str) -> None:
-    from tests.zipkin_tracer.reporting.test_reporter import assert_invariant
-
     out = run(kind)
     assert out["caught"] > 100, out  # the signals did land, many inside the reporter
     assert out["free"], "the queue lock was left held"
