@@ -920,12 +920,13 @@ class AsyncReporter(SpanReporter):
             delay = self._backoff.delay()
             if delay > 0:
                 retry_at = time.monotonic() + delay
-                self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                if not self._retry_after_past_close(retry_at):
+                    self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 if self._closing.is_set():
                     deadline = min(deadline, self._close_deadline)
                     # close() cuts a backoff short, but not the wait a collector
                     # asked for (Retry-After): that is honoured within the budget.
-                    if self._backoff.hinted and retry_at > deadline:
+                    if self._retry_after_past_close(retry_at):
                         self._give_up(seqs, CLOSED, "retry_after", last)
                         return
                     if self._backoff.hinted:
@@ -979,6 +980,9 @@ class AsyncReporter(SpanReporter):
                 with self._lock:
                     self._metrics.delivered(len(seqs), len(body))
                 return
+
+    def _retry_after_past_close(self, retry_at: float) -> bool:
+        return self._closing.is_set() and self._backoff.hinted and retry_at > self._close_deadline
 
     def _split(self, seqs: List[int], spans: List[bytes]) -> None:
         with self._lock:
