@@ -50,6 +50,7 @@ from zipkin_tracer.transport.base import (
 
 logger = logging.getLogger(__name__)
 _getpid = os.getpid
+_yield = os.sched_yield if hasattr(os, "sched_yield") else (lambda: time.sleep(0))
 
 #: Linux ``MADV_WIPEONFORK`` (asm-generic value; Python's mmap does not name it).
 _MADV_WIPEONFORK = 18
@@ -291,6 +292,7 @@ class AsyncReporter(SpanReporter):
         self._busy_at = (
             max(1, min(max_queue_size // 4, _BUSY_SPANS)) if caller_encodes else max_queue_size + 1
         )
+        self._yield_at = max(self._busy_at, max_queue_size * 3 // 4)
         self._max_bytes = message_max_bytes
         self._flush_interval = float(flush_interval)
         self._close_timeout = float(close_timeout)
@@ -340,6 +342,14 @@ class AsyncReporter(SpanReporter):
         self._last_take = time.monotonic()
         # Flush bookkeeping, guarded by _lock.
         self._inflight_floor: Optional[int] = None
+        # The sender stage: one message on the wire while the worker packs the
+        # next (see _hand_off). ``_wire`` is guarded by ``_wire_cond`` (only
+        # the two background threads wait on it), ``_wire_floor`` by _lock.
+        self._wire: Optional[Tuple[List[int], List[bytes]]] = None
+        self._wire_floor: Optional[int] = None
+        self._wire_cond = threading.Condition(threading.Lock())
+        self._wire_stop = False
+        self._sender_thread: Optional[threading.Thread] = None
         self._waiters: List[_Waiter] = []
         self._claimers: List[_Waiter] = []  # threads waiting in _claim_delivery
         self._last_flush_target = 0
@@ -436,8 +446,12 @@ class AsyncReporter(SpanReporter):
 
     def _encode_on_caller(self, span: Any) -> Any:
         """``span`` encoded, if the worker is behind while the collector is fine."""
-        if len(self._queue) >= self._max_queue or self._backoff.failures or self._closed:
-            return span  # it will be dropped, or encoding here would not help
+        if self._backoff.failures or self._closed:
+            return span  # it may be dropped, and encoding here would not help
+        if len(self._queue) >= self._yield_at:
+            # The worker is starved of the GIL by producers, not held up by the
+            # collector: give it a turn (a yield, not a wait) before queueing.
+            _yield()
         try:
             return self._encoder.encode_span(span)
         except Exception as error:  # the worker tries again, and counts the failure
@@ -586,6 +600,8 @@ class AsyncReporter(SpanReporter):
             floor = min(floor, self._queue_seqs[0])
         if self._inflight_floor is not None:
             floor = min(floor, self._inflight_floor)
+        if self._wire_floor is not None:
+            floor = min(floor, self._wire_floor)
         return floor
 
     def _failed_locked(self, seq: int) -> None:
@@ -652,6 +668,7 @@ class AsyncReporter(SpanReporter):
                     self._abandon_in_flight(error)
                 # ``more`` was decided before the POSTs: look at the queue again now.
                 if self._closing.is_set() and not self._message.spans and not self._queue:
+                    self._wire_idle()
                     return  # closed first, so nothing can join the queue any more
         except BaseException as error:  # say why delivery stopped
             safe_log(logger, logging.ERROR, "Zipkin reporter worker stopped: %r", error)
@@ -892,6 +909,8 @@ class AsyncReporter(SpanReporter):
     # -- delivery -----------------------------------------------------------------------
     def _send_message(self) -> None:
         seqs, spans = self._message.take()
+        if threading.current_thread() is self._worker and self._hand_off(seqs, spans):
+            return
         try:
             self._deliver(seqs, spans)
         finally:
@@ -981,6 +1000,73 @@ class AsyncReporter(SpanReporter):
                     self._metrics.delivered(len(seqs), len(body))
                 return
 
+    # -- sender stage -------------------------------------------------------------------
+    def _hand_off(self, seqs: List[int], spans: List[bytes]) -> bool:
+        """Give the message to the sender stage; False if no stage thread can run.
+
+        Waits only while the previous message is still on the wire: the worker
+        keeps taking and encoding spans during a POST (one message of
+        look-ahead), so a burst no longer piles up in the queue meanwhile.
+        """
+        with self._wire_cond:
+            while self._wire is not None:
+                self._wire_cond.wait()
+            if not self._start_sender_locked():
+                return False
+            with self._lock:
+                self._wire_floor = seqs[0]
+                self._publish_locked()
+            self._wire = (seqs, spans)
+            self._wire_cond.notify_all()
+        return True
+
+    def _start_sender_locked(self) -> bool:
+        thread = self._sender_thread
+        if thread is not None and thread.is_alive():
+            return True
+        thread = threading.Thread(target=self._run_sender, name="zipkin-sender", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # interpreter shutdown: the worker sends itself
+            return False
+        self._sender_thread = thread
+        return True
+
+    def _run_sender(self) -> None:
+        TRACING_SUPPRESSED.set(True)
+        while True:
+            with self._wire_cond:
+                while self._wire is None:
+                    if self._wire_stop:
+                        return
+                    self._wire_cond.wait()
+                seqs, spans = self._wire
+            try:
+                self._deliver(seqs, spans)
+            except Exception as error:  # a bug must not end delivery for good
+                self._give_up(seqs, INTERNAL_ERROR, "internal_error", None)
+                self._log.warn(
+                    "internal_error",
+                    "Zipkin reporter dropped %d spans after an unexpected %s",
+                    len(seqs),
+                    type(error).__name__,
+                )
+            finally:
+                with self._lock:
+                    self._wire_floor = None
+                    self._notify_locked()
+                with self._wire_cond:
+                    self._wire = None
+                    self._wire_cond.notify_all()
+
+    def _wire_idle(self) -> None:
+        """Wait for the message on the wire, then let the stage thread end."""
+        with self._wire_cond:
+            while self._wire is not None:
+                self._wire_cond.wait()
+            self._wire_stop = True
+            self._wire_cond.notify_all()
+
     def _retry_after_past_close(self, retry_at: float) -> bool:
         return self._closing.is_set() and self._backoff.hinted and retry_at > self._close_deadline
 
@@ -994,7 +1080,10 @@ class AsyncReporter(SpanReporter):
         self._deliver(seqs[half:], spans[half:])
 
     def _publish_after_partial_locked(self, next_seq: int) -> None:
-        self._inflight_floor = next_seq
+        if threading.current_thread() is self._sender_thread:
+            self._wire_floor = next_seq
+        else:
+            self._inflight_floor = next_seq
         self._notify_locked()
 
     def _give_up(
