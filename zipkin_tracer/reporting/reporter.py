@@ -3,9 +3,11 @@
 Application threads only append to a bounded deque (``report``). One daemon
 worker, started by the first span, encodes spans, packs them into messages of
 at most ``message_max_bytes`` and hands each message to the sender, retrying
-transient failures with capped, fully jittered exponential backoff. One
-message is in flight at a time, so when the collector is slow or down the
-queue fills and new spans are dropped and counted: memory stays bounded.
+transient failures with capped, fully jittered exponential backoff. A sender
+stage thread holds the one message on the wire while the worker packs the
+next (one message of look-ahead), so a burst keeps draining during a POST;
+when the collector is slow or down both wait, the queue fills and new spans
+are dropped and counted: memory stays bounded.
 
 Accounting: every reported span gets a sequence number (its index among all
 reported spans). Spans are handled in order, so "everything before N is
