@@ -913,24 +913,32 @@ class AsyncReporter(SpanReporter):
         seqs, spans = self._message.take()
         if threading.current_thread() is self._worker and self._hand_off(seqs, spans):
             return
+        settled = [0]  # how many of seqs are counted delivered or dropped
         try:
-            self._deliver(seqs, spans)
+            self._deliver(seqs, spans, settled)
+        except BaseException:  # a signal on a caller delivering here: count the rest, re-raise
+            rest = seqs[settled[0] :]
+            with self._lock:
+                self._settle_dropped_locked(INTERNAL_ERROR, len(rest), settled)
+                for seq in rest:
+                    self._failed_locked(seq)
+            raise
         finally:
             with self._lock:
                 self._publish_locked()
 
-    def _deliver(self, seqs: List[int], spans: List[bytes]) -> None:
+    def _deliver(self, seqs: List[int], spans: List[bytes], settled: List[int]) -> None:
         try:
             body = self._encoder.encode_message(spans)
         except Exception as error:  # the encoder's bug; count it, keep going
             _reraise_signal(error)
-            self._give_up(seqs, ENCODE_FAILED, "encode_failed", None)
+            self._give_up(seqs, settled, ENCODE_FAILED, "encode_failed", None)
             return
         if len(body) > self._max_bytes:  # the encoder's size math was off: never send it
             if len(spans) > 1:
-                self._split(seqs, spans)
+                self._split(seqs, spans, settled)
             else:
-                self._give_up(seqs, TOO_LARGE, "too_large", None)
+                self._give_up(seqs, settled, TOO_LARGE, "too_large", None)
             return
         msg_deadline = time.monotonic() + self._retry_timeout
         last: Optional[SendError] = None
@@ -948,14 +956,14 @@ class AsyncReporter(SpanReporter):
                     # close() cuts a backoff short, but not the wait a collector
                     # asked for (Retry-After): that is honoured within the budget.
                     if self._retry_after_past_close(retry_at):
-                        self._give_up(seqs, CLOSED, "retry_after", last)
+                        self._give_up(seqs, settled, CLOSED, "retry_after", last)
                         return
                     if self._backoff.hinted:
                         self._halt.wait(retry_at - time.monotonic())
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 reason = CLOSED if self._closing.is_set() else SEND_FAILED
-                self._give_up(seqs, reason, last.cause if last else "deadline", last)
+                self._give_up(seqs, settled, reason, last.cause if last else "deadline", last)
                 return
             if self._backoff.failures:
                 with self._lock:
@@ -965,14 +973,14 @@ class AsyncReporter(SpanReporter):
             except MessageTooLarge as too_large:
                 self._backoff.succeeded()  # the collector is up, it just wants less
                 if len(spans) > 1:
-                    self._split(seqs, spans)
+                    self._split(seqs, spans, settled)
                 else:
-                    self._give_up(seqs, TOO_LARGE, "http_413", too_large)
+                    self._give_up(seqs, settled, TOO_LARGE, "http_413", too_large)
                 return
             except SendError as error:
                 if not error.retryable:
                     self._backoff.succeeded()
-                    self._give_up(seqs, SEND_FAILED, error.cause, error)
+                    self._give_up(seqs, settled, SEND_FAILED, error.cause, error)
                     return
                 last = error
                 self._backoff.failed(error.retry_after)
@@ -988,7 +996,7 @@ class AsyncReporter(SpanReporter):
                 )
             except Exception as error:  # a broken sender must not kill us
                 _reraise_signal(error)
-                self._give_up(seqs, SEND_FAILED, "error", None)
+                self._give_up(seqs, settled, SEND_FAILED, "error", None)
                 self._log.warn(
                     "sender_error",
                     "Zipkin sender for %s raised %s; message dropped",
@@ -999,7 +1007,12 @@ class AsyncReporter(SpanReporter):
             else:
                 self._backoff.succeeded()
                 with self._lock:
-                    self._metrics.delivered(len(seqs), len(body))
+                    metrics = self._metrics  # inlined: no call a signal could cut short
+                    metrics.in_flight_spans -= len(seqs)
+                    metrics.spans_delivered += len(seqs)
+                    settled[0] += len(seqs)
+                    metrics.messages += 1
+                    metrics.message_bytes += len(body)
                 return
 
     # -- sender stage -------------------------------------------------------------------
@@ -1043,10 +1056,11 @@ class AsyncReporter(SpanReporter):
                         return
                     self._wire_cond.wait()
                 seqs, spans = self._wire
+            settled = [0]
             try:
-                self._deliver(seqs, spans)
+                self._deliver(seqs, spans, settled)
             except Exception as error:  # a bug must not end delivery for good
-                self._give_up(seqs, INTERNAL_ERROR, "internal_error", None)
+                self._give_up(seqs[settled[0] :], settled, INTERNAL_ERROR, "internal_error", None)
                 self._log.warn(
                     "internal_error",
                     "Zipkin reporter dropped %d spans after an unexpected %s",
@@ -1072,14 +1086,14 @@ class AsyncReporter(SpanReporter):
     def _retry_after_past_close(self, retry_at: float) -> bool:
         return self._closing.is_set() and self._backoff.hinted and retry_at > self._close_deadline
 
-    def _split(self, seqs: List[int], spans: List[bytes]) -> None:
+    def _split(self, seqs: List[int], spans: List[bytes], settled: List[int]) -> None:
         with self._lock:
             self._metrics.messages_split += 1
         half = len(spans) // 2
-        self._deliver(seqs[:half], spans[:half])
+        self._deliver(seqs[:half], spans[:half], settled)
         with self._lock:
             self._publish_after_partial_locked(seqs[half])
-        self._deliver(seqs[half:], spans[half:])
+        self._deliver(seqs[half:], spans[half:], settled)
 
     def _publish_after_partial_locked(self, next_seq: int) -> None:
         if threading.current_thread() is self._sender_thread:
@@ -1088,11 +1102,26 @@ class AsyncReporter(SpanReporter):
             self._inflight_floor = next_seq
         self._notify_locked()
 
+    def _settle_dropped_locked(self, reason: str, count: int, settled: List[int]) -> None:
+        """``metrics.failed`` inlined: between its updates runs no call a signal could cut."""
+        metrics = self._metrics
+        drops = metrics.spans_dropped
+        if reason not in drops:
+            drops[reason] = 0
+        metrics.in_flight_spans -= count
+        drops[reason] += count
+        settled[0] += count
+
     def _give_up(
-        self, seqs: List[int], reason: str, cause: str, error: Optional[SendError]
+        self,
+        seqs: List[int],
+        settled: List[int],
+        reason: str,
+        cause: str,
+        error: Optional[SendError],
     ) -> None:
         with self._lock:
-            self._metrics.failed(reason, len(seqs))
+            self._settle_dropped_locked(reason, len(seqs), settled)
             self._metrics.message_dropped(cause)
             for seq in seqs:
                 self._failed_locked(seq)

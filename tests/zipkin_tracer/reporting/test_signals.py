@@ -50,8 +50,9 @@ if KIND == "sigint":
                 if stop.wait(0.0005):
                     return
                 os.kill(os.getpid(), signal.SIGINT)
-        threading.Thread(target=kill, daemon=True).start()
-        return stop.set
+        killer = threading.Thread(target=kill, daemon=True)
+        killer.start()
+        return lambda: (stop.set(), killer.join())
 else:
     Interrupt = Tick
     def handler(signum, frame):
