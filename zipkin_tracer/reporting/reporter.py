@@ -689,7 +689,11 @@ class AsyncReporter(SpanReporter):
         try:
             while True:
                 with self._lock:
-                    if self._delivering is None:
+                    holder = self._delivering
+                    # A caller's claim is its thread id: one still held by this
+                    # very thread was left behind by a signal cutting a
+                    # ``finally`` short (no thread drains twice at once).
+                    if holder is None or holder == token:
                         self._delivering = token
                         return True
                     if waiter not in self._claimers:
@@ -705,7 +709,7 @@ class AsyncReporter(SpanReporter):
 
     def _release_delivery(self, token: object) -> None:
         with self._lock:
-            if self._delivering is token:
+            if self._delivering == token:
                 self._delivering = None
                 for waiter in self._claimers:
                     waiter.notify()
@@ -1144,7 +1148,7 @@ class AsyncReporter(SpanReporter):
 
     def _drain_here(self, deadline: Optional[float]) -> None:
         """Deliver on the calling thread when no worker can run (exit path, failed start)."""
-        claim = object()
+        claim = threading.get_ident()
         token = TRACING_SUPPRESSED.set(True)
         try:
             claimed = self._claim_delivery(claim, deadline)
@@ -1157,7 +1161,7 @@ class AsyncReporter(SpanReporter):
         finally:
             TRACING_SUPPRESSED.reset(token)
             with self._lock:
-                if self._delivering is claim:
+                if self._delivering == claim:
                     self._wake_at = 1  # no worker sleeps: the next span tries to start one
             self._release_delivery(claim)
 
