@@ -397,7 +397,7 @@ class AsyncReporter(SpanReporter):
                         metrics.spans = seq + 1  # metrics.queued(), inlined
                         metrics.queued_spans += 1
                     except BaseException:  # a signal handler's exception, re-raised
-                        self._finish_append_locked(length, seq)
+                        self._finish_append_after_signal(length, seq)
                         raise
                     queued = True
                     if length + 1 != self._wake_at:
@@ -414,6 +414,22 @@ class AsyncReporter(SpanReporter):
             if _from_signal_handler(error):
                 raise  # ...but a signal handler's exception is the application's
             self._report_failed(queued, error)
+
+    def _finish_append_after_signal(self, length: int, seq: int) -> None:
+        """``_finish_append_locked`` until done, even if more signals land meanwhile.
+
+        The repair is idempotent; the latest signal's exception is raised
+        afterwards (chained to the first), so none is lost.
+        """
+        pending: Optional[BaseException] = None
+        for _ in range(100):
+            try:
+                self._finish_append_locked(length, seq)
+                break
+            except BaseException as again:  # re-raised below, once the state is whole
+                pending = again
+        if pending is not None:
+            raise pending
 
     def _finish_append_locked(self, length: int, seq: int) -> None:
         """Complete an append a signal interrupted, so the queue and counters stay in step.
