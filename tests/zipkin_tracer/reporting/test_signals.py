@@ -43,16 +43,31 @@ if KIND == "sigint":
             fired += 1
             raise KeyboardInterrupt
     signal.signal(signal.SIGINT, handler)
+    # Plain locks, not threading.Event or Thread.start() once signals fly:
+    # those run Python code in threading.py, where the handler raises. A
+    # start() cut short that way left its killer running unstopped (it
+    # interrupted close() at the end); a set() cut short inside
+    # Condition.__enter__ would leave the event's lock held for good. Each
+    # step here is a single C call made from __main__, where the handler
+    # never raises.
+    go, halt = threading.Lock(), threading.Lock()
+    go.acquire()
+    halt.acquire()
+    def kill():
+        go.acquire()
+        for _ in range(3000):  # bounded, about 1.5 s
+            if halt.acquire(timeout=0.0005):
+                return
+            os.kill(os.getpid(), signal.SIGINT)
+    killer = threading.Thread(target=kill, daemon=True)
+    killer.start()  # no signal until go is released
     def start():
-        stop = threading.Event()
-        def kill():
-            for _ in range(3000):  # bounded, about 1.5 s
-                if stop.wait(0.0005):
-                    return
-                os.kill(os.getpid(), signal.SIGINT)
-        killer = threading.Thread(target=kill, daemon=True)
-        killer.start()
-        return lambda: (stop.set(), killer.join())
+        go.release()
+        def stop():
+            if halt.locked():
+                halt.release()
+            killer.join()  # may be interrupted: the caller retries
+        return stop
 else:
     Interrupt = Tick
     def handler(signum, frame):
