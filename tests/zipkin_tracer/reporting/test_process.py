@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -29,11 +30,14 @@ def reporter(url, **kwargs):
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 
-def run(code: str, timeout: float = 20) -> Tuple[subprocess.CompletedProcess, float]:
+def run(
+    code: str, timeout: float = 20, before: str = ""
+) -> Tuple[subprocess.CompletedProcess, float]:
+    """``code`` after the prelude; ``before`` ahead of it, before the reporter is imported."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     start = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(before) + PRELUDE + textwrap.dedent(code)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -109,14 +113,26 @@ def test_without_the_exit_hook_the_daemon_worker_does_not_hold_exit(startup: flo
         hole.close()
 
 
-def test_nothing_pending_means_no_exit_cost(startup: float, server: FakeCollector) -> None:
-    result, seconds = run(
-        f"""
-        r = reporter({server.url!r})
-        """
-    )
-    assert result.returncode == 0
-    assert seconds < startup + 0.3
+# Registered before the reporter module installs its exit hook, so it runs after it.
+AFTER_EXIT_HOOK = """
+import atexit, json, threading
+@atexit.register
+def after_the_exit_hook():
+    r = globals()["r"]
+    print(json.dumps({"closed": r._closed, "worker_started": r._worker is not None,
+        "threads": threading.active_count(), "metrics": r.metrics}))
+"""
+
+
+def test_nothing_pending_means_no_exit_cost(server: FakeCollector) -> None:
+    # An hour's budget: an exit hook that waited at all would hang the run.
+    result, _ = run(f"r = reporter({server.url!r}, close_timeout=3600)", before=AFTER_EXIT_HOOK)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["closed"], "the exit hook did not close the reporter"
+    # no worker thread was started (so none was joined) and nothing was sent
+    assert not out["worker_started"] and out["threads"] == 1, out
+    assert out["metrics"]["messages"] == out["metrics"]["spans"] == 0, out
     assert server.requests == 0
 
 
