@@ -3,7 +3,8 @@
 Each case runs in a fresh interpreter that signals itself flat out while it
 reports spans, then checks that the queue lock is free, no flush waiter is
 left behind, every exception the handler raised reached the application and
-the accounting still adds up.
+the accounting still adds up. One in-process case covers a worker start
+interrupted after the thread was created.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 
 from tests.support.reporting import assert_invariant
+from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span
+from zipkin_tracer.reporting.reporter import AsyncReporter
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -162,3 +166,38 @@ def test_signals_inside_the_reporter_never_wedge_it_and_reach_the_application(ki
     assert_invariant(m)
     assert m["queued_spans"] == m["in_flight_spans"] == 0, m
     assert out["flushed"] and out["closed"], out
+
+
+def test_a_worker_whose_start_a_signal_cut_short_never_runs_beside_its_successor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The thread may exist yet not have run when ``start()`` is interrupted."""
+    real_start = threading.Thread.start
+    late: List[threading.Thread] = []
+    go = threading.Event()
+    starter = threading.Thread(target=lambda: go.wait(10) and real_start(late[0]), daemon=True)
+
+    def start(thread: threading.Thread) -> None:
+        if thread.name == "zipkin-reporter" and not late:
+            late.append(thread)
+            real_start(starter)
+            raise KeyboardInterrupt  # as a SIGINT handler's would, after the thread began
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    sender = RecordingSender()
+    reporter = AsyncReporter(DictJsonEncoder(), sender, close_at_exit=False)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            reporter.report(span(0))
+        assert reporter.flush(5)  # the next worker delivers it
+        go.set()
+        starter.join(10)
+        late[0].join(10)
+        assert not late[0].is_alive(), "the late thread became a second worker"
+        reporter.report(span(1))
+        assert reporter.flush(5) and reporter.close(5)
+        assert sender.ids() == [f"{i + 1:016x}" for i in range(2)]
+    finally:
+        go.set()
+        reporter.close(1)
