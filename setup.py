@@ -46,6 +46,7 @@ setup(
     include_package_data=False,
     zip_safe=False,
     cmdclass={"build_py": BuildPyWithIdl},
+    entry_points={"console_scripts": ["zipkin-tracer = zipkin_tracer.cli:run"]},
     install_requires=[
         "requests>=2.25,<3",
         "thriftpy2>=0.4.16,<0.8",

@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import socket
 import time
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 from opentracing import (
     Format,
@@ -29,6 +29,9 @@ from zipkin_tracer.propagation.binary import BinaryPropagator
 from zipkin_tracer.reporting.base import SpanReporter
 from zipkin_tracer.span import _EMPTY as _EMPTY_BAGGAGE
 from zipkin_tracer.span import SAMPLING_PRIORITY, UnsampledSpan, ZipkinSpan, ZipkinSpanContext
+
+if TYPE_CHECKING:
+    from zipkin_tracer.transport.http import HttpSender
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +60,11 @@ def detect_local_ip() -> str:
     return "127.0.0.1"
 
 
-def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
-    """The background HTTP reporter (zipkin_tracer.reporting / .transport)."""
-    from zipkin_tracer.reporting.reporter import AsyncReporter
+def build_sender(config: Config, encoder: Encoder) -> HttpSender:
+    """The HTTP sender the default reporter uses (also ``zipkin-tracer check``'s)."""
     from zipkin_tracer.transport.http import HttpSender
 
-    sender = HttpSender(
+    return HttpSender(
         config.collector_url,
         path=encoder.path,
         content_type=encoder.content_type,
@@ -71,9 +73,15 @@ def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
         connect_timeout=config.connect_timeout,
         verify=config.verify,
     )
+
+
+def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
+    """The background HTTP reporter (zipkin_tracer.reporting / .transport)."""
+    from zipkin_tracer.reporting.reporter import AsyncReporter
+
     reporter: SpanReporter = AsyncReporter(
         encoder,
-        sender,
+        build_sender(config, encoder),
         max_queue_size=config.max_queue_size,
         message_max_bytes=config.message_max_bytes,
         flush_interval=config.flush_interval,
