@@ -7,7 +7,7 @@ so a person sees the same words in the application's log and in the CLI.
 
 from __future__ import annotations
 
-RUN_CHECK = "`zipkin-tracer check` tests the whole setup"
+RUN_CHECK = "or run `zipkin-tracer check`"
 
 _HINTS = {
     "connection_error": (
@@ -29,10 +29,18 @@ _HINTS = {
 
 
 def what_to_check(cause: str) -> str:
-    """Advice for a failure cause such as ``connection_error`` or ``http_405``."""
+    """Advice for a send failure such as ``connection_error`` or ``http_405``; "" for others."""
     hint = _HINTS.get(cause)
     if hint is not None:
         return hint
     if cause.startswith("http_5"):
         return "the collector failed on its side: look at the Zipkin server's log"
-    return "is collector_url ($ZIPKIN_URL) a Zipkin collector?"
+    if cause.startswith("http_"):
+        return "is collector_url ($ZIPKIN_URL) a Zipkin collector?"
+    return ""
+
+
+def check_suffix(cause: str) -> str:
+    """``"; check: <advice> (...)"`` to end a log line with, or "" when there is no advice."""
+    hint = what_to_check(cause)
+    return f"; check: {hint} ({RUN_CHECK})" if hint else ""
