@@ -62,6 +62,8 @@ setup(
             "types-requests",
             "build",
             "flask>=2",
+            "django>=4.2",
+            "sphinx>=7",
             "pyyaml",
             # basictracer itself is installed by `make bootstrap` with --no-deps:
             # it depends on PyPI's opentracing, which would shadow ours.
