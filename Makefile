@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: bootstrap test unit integration lint typecheck zipkin demo bench clean
+.PHONY: bootstrap test unit integration lint typecheck docs zipkin demo bench clean
 
 bootstrap: $(STAMP)
 
@@ -18,9 +18,9 @@ $(STAMP): setup.py pyproject.toml
 	$(PY) -m pip install --quiet --no-deps 'basictracer==3.2.0'
 	touch $(STAMP)
 
-# The whole suite: lint, types, unit and integration tests (the session
-# fixture starts a real Zipkin server when none is reachable).
-test: $(STAMP) lint typecheck
+# The whole suite: lint, types, the docs, unit and integration tests (the
+# session fixture starts a real Zipkin server when none is reachable).
+test: $(STAMP) lint typecheck docs
 	$(PY) -m pytest -q tests
 
 unit: $(STAMP)
@@ -35,6 +35,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+
+# The docs site (guide, configuration, API reference from docstrings) into
+# docs/_build/html; any warning fails the build.
+docs: $(STAMP)
+	$(PY) -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
 
 # Three services (ours with JSON and Thrift, and py_zipkin) in one trace,
 # read back from Zipkin. Uses $$ZIPKIN_URL, or starts a Zipkin server.
@@ -52,4 +57,4 @@ zipkin:
 	$(PYTHON) scripts/zipkin_server.py run
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .tox .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .tox .mypy_cache .ruff_cache .pytest_cache docs/_build
