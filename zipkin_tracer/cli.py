@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from zipkin_tracer.config import Config, explain
+from zipkin_tracer.config import DEFAULT_ENCODING, Config, explain
 from zipkin_tracer.encoding import encoder_for
 from zipkin_tracer.reporting.hints import what_to_check
 from zipkin_tracer.sampling import ConstSampler
@@ -56,6 +56,8 @@ def _print_config(config: Config, origins: Dict[str, str], out: TextIO) -> None:
         origin = origins[name]
         if name == "sampler" and origins["sampler_param"] != "default":
             origin += f", param {origins['sampler_param']}"
+        if name == "encoding" and origin == "default" and config.encoding != DEFAULT_ENCODING:
+            origin = "collector_url's path"
         print(f"  {name:<21} {_shown_value(config, name):<32} {origin}", file=out)
 
 

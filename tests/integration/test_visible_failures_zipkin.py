@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from tests.support import readme
 from tests.support.traced_script import one, run_traced
 
 BIG_QUEUE = "{'service_name': '%s', 'max_queue_size': 1000}"
@@ -13,6 +16,13 @@ def test_the_ui_url_as_collector_is_one_line_naming_the_status_and_the_fix(
     _, stderr = run_traced(f"{zipkin_url}/zipkin/", "none", BIG_QUEUE % "ui-url")
     line = one(stderr, f"to {zipkin_url}/zipkin/api/v2/spans (http_405, status 405")
     assert "should be the server's base URL" in line
+    shown = " ".join(
+        readme.literal_block("with\nthe Zipkin UI's address given as the collector").split()
+    )
+    assert (
+        line.replace(zipkin_url, "http://localhost:9411").replace("of 20 spans", "of 2 spans")
+        == shown
+    )
     assert len(stderr) == 1, stderr  # rate-limited: one line for 40 spans in 2 messages
 
 

@@ -114,3 +114,14 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
         cli.main([])
     assert exited.value.code == 2
     assert "COMMAND" in capsys.readouterr().err
+
+
+def test_an_encoding_implied_by_the_url_path_says_so(dead_url: str) -> None:
+    code, out = run("check", "--collector-url", f"{dead_url}/api/v1/spans")
+    assert code == cli.FAILED
+    assert lines_with(out, "encoding")[0].split() == [
+        "encoding",
+        "thrift",
+        "collector_url's",
+        "path",
+    ]
