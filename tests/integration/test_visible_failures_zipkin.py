@@ -19,10 +19,8 @@ def test_the_ui_url_as_collector_is_one_line_naming_the_status_and_the_fix(
     shown = " ".join(
         readme.literal_block("with\nthe Zipkin UI's address given as the collector").split()
     )
-    assert (
-        line.replace(zipkin_url, "http://localhost:9411").replace("of 20 spans", "of 2 spans")
-        == shown
-    )
+    as_in_readme = re.sub(r"of \d+ spans", "of 2 spans", line)
+    assert as_in_readme.replace(zipkin_url, "http://localhost:9411") == shown
     assert len(stderr) == 1, stderr  # rate-limited: one line for 40 spans in 2 messages
 
 
