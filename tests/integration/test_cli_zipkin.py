@@ -14,8 +14,9 @@ import pytest
 
 from tests.integration.zipkin_api import ZipkinApi
 from zipkin_tracer import ZipkinTracer, cli
+from zipkin_tracer.logs import format_id
 
-TRACE_LINE = re.compile(r"trace ([0-9a-f]{16})")
+TRACE_LINE = re.compile(r"trace ((?:[0-9a-f]{16}){1,2})\b")
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +62,7 @@ def test_trace_prints_a_stored_trace_as_a_tree(zipkin: ZipkinApi, zipkin_url: st
     with tracer.start_active_span("checkout") as scope:
         with tracer.start_active_span("charge", tags={"span.kind": "client"}):
             pass
-        trace_id = format(scope.span.context.trace_id, "016x")
+        trace_id = format_id(scope.span.context.trace_id)
     assert tracer.flush(timeout=10.0) is True
     tracer.close(timeout=2.0)
     zipkin.wait_for_trace(trace_id, spans=2)
@@ -87,7 +88,7 @@ def test_send_prints_the_ui_link_of_a_stored_three_span_trace(
 ) -> None:
     code, out = run("send", "--collector-url", zipkin_url)
     assert code == cli.OK, out
-    match = re.fullmatch(r"sent trace ([0-9a-f]{16}): (\S+)\n", out)
+    match = re.fullmatch(r"sent trace ((?:[0-9a-f]{16}){1,2}): (\S+)\n", out)
     assert match is not None, out
     assert match.group(2) == f"{zipkin_url}/zipkin/traces/{match.group(1)}"
     spans = zipkin.wait_for_trace(match.group(1), spans=3)

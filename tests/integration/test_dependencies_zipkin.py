@@ -13,6 +13,7 @@ import requests
 
 from tests.integration.zipkin_api import NOT_TRACED, ZipkinApi
 from zipkin_tracer import ZipkinTracer
+from zipkin_tracer.logs import format_id
 from zipkin_tracer.requests import TracingSession
 
 
@@ -53,7 +54,7 @@ def test_the_host_name_and_a_given_name_both_become_dependency_links(
         )
     assert tracer.flush(timeout=10.0) is True
     tracer.close(timeout=2.0)
-    zipkin.wait_for_trace(format(scope.span.context.trace_id, "016x"), spans=3)
+    zipkin.wait_for_trace(format_id(scope.span.context.trace_id), spans=3)
 
     end_ms = int(time.time() * 1000) + 60_000
     links = requests.get(

@@ -79,7 +79,7 @@ def test_quickstart_prints_the_id_and_link_of_a_trace_that_is_in_zipkin(
     )
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
     shown = readme.literal_block("It prints the trace's ID and its page in the Zipkin UI")
-    pattern = re.escape(shown).replace("5af7183fb1d4cf5f", "([0-9a-f]{16})")
+    pattern = re.escape(shown).replace("5af7183fb1d4cf5f", "((?:[0-9a-f]{16}){1,2})")
     pattern = pattern.replace(re.escape("http://localhost:9411"), re.escape(zipkin_url))
     match = re.fullmatch(pattern, done.stdout)
     assert match is not None, (pattern, done.stdout)
