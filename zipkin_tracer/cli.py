@@ -116,7 +116,7 @@ def probe_health(config: Config) -> str:
         raise _failure(f"http_{response.status_code}", f"{shown} answered {response.status_code}")
     try:
         status = response.json().get("status")
-    except ValueError:
+    except (ValueError, AttributeError):  # not JSON, or not an object
         status = None
     if status != "UP":
         raise CheckFailed(
