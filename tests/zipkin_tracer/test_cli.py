@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Iterator, List, Tuple
 
 import pytest
@@ -125,3 +127,29 @@ def test_an_encoding_implied_by_the_url_path_says_so(dead_url: str) -> None:
         "collector_url's",
         "path",
     ]
+
+
+class _NotZipkin(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"[1, 2]" if self.path == "/health" else b""
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_server_that_is_not_zipkin_is_named_as_such() -> None:
+    server = HTTPServer(("127.0.0.1", 0), _NotZipkin)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        code, out = run("check", "--collector-url", f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert code == cli.FAILED
+    assert "answered, but not as a Zipkin server (status None)" in out
