@@ -1,12 +1,13 @@
 """A Zipkin tracer for the OpenTracing API."""
 
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.sampling import (
     ConstSampler,
     ProbabilisticSampler,
     RateLimitingSampler,
     Sampler,
 )
-from zipkin_tracer.span import ZipkinSpan, ZipkinSpanContext
+from zipkin_tracer.span import ZipkinSpan
 from zipkin_tracer.tracer import ZipkinTracer
 
 __version__ = "0.1.0.dev0"

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 import requests
 
 from zipkin_tracer.config import DEFAULT_ENCODING, Config, explain
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.encoding import encoder_for
 from zipkin_tracer.reporting.hints import what_to_check
 from zipkin_tracer.sampling import ConstSampler
-from zipkin_tracer.span import ZipkinSpanContext
 from zipkin_tracer.testing import InMemoryReporter
 from zipkin_tracer.trace_tree import fetch_trace, format_trace, ui_link
 from zipkin_tracer.tracer import ZipkinTracer, build_sender, detect_local_ip
