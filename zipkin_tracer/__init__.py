@@ -3,6 +3,7 @@
 from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.sampling import (
     ConstSampler,
+    ParentBasedSampler,
     ProbabilisticSampler,
     RateLimitingSampler,
     Sampler,
@@ -14,6 +15,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ConstSampler",
+    "ParentBasedSampler",
     "ProbabilisticSampler",
     "RateLimitingSampler",
     "Sampler",
