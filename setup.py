@@ -68,6 +68,8 @@ setup(
             # basictracer's generated protobuf code needs the pure-Python
             # protobuf runtime (tests/conftest.py selects it).
             "protobuf",
+            # protoc, to compile proto/zipkin.proto for the proto3 writer's tests
+            "grpcio-tools",
             "gevent",
             "tornado>=6",
         ],

@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-ZIPKIN_VERSION = os.environ.get("ZIPKIN_VERSION", "3.5.1")
+ZIPKIN_VERSION = os.environ.get("ZIPKIN_VERSION", "3.6.1")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = REPO_ROOT / ".zipkin"
 PID_FILE = STATE_DIR / "zipkin.pid"

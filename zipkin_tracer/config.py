@@ -28,11 +28,13 @@ T = TypeVar("T")
 
 DEFAULT_SERVICE_NAME = "unknown_service"
 DEFAULT_COLLECTOR_URL = "http://localhost:9411"
-ENCODINGS = ("json", "thrift")
+ENCODINGS = ("json", "thrift", "proto3")
 DEFAULT_ENCODING = "json"
 PROPAGATIONS = ("b3", "b3-single")
 SAMPLER_TYPES = ("const", "probabilistic", "ratelimiting")
 _PATH_ENCODING = {"/api/v2/spans": "json", "/api/v1/spans": "thrift"}
+#: Encodings a collector path accepts (v2 takes JSON and proto3).
+_PATH_ENCODINGS = {"json": ("json", "proto3"), "thrift": ("thrift",)}
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
@@ -291,7 +293,7 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
         out["encoding"] = hint or DEFAULT_ENCODING
     else:
         encoding = _choice("encoding", value, src, ENCODINGS)
-        if hint is not None and hint != encoding:
+        if hint is not None and encoding not in _PATH_ENCODINGS[hint]:
             raise ValueError(
                 f"collector_url ends with the {hint} path but encoding is {encoding!r} "
                 f"({_source('encoding', src)}); give the base URL (e.g. "

@@ -117,6 +117,7 @@ def test_arguments_win_over_the_environment() -> None:
         ("http://z:9411/api/v1/spans/", None, "http://z:9411", "thrift"),
         ("http://z:9411/zipkin/api/v2/spans", "json", "http://z:9411/zipkin", "json"),
         ("http://z:9411/", "thrift", "http://z:9411", "thrift"),
+        ("http://z:9411/api/v2/spans", "proto3", "http://z:9411", "proto3"),
     ],
 )
 def test_collector_url_forms(url: str, encoding: Any, base: str, expected: str) -> None:
@@ -137,6 +138,7 @@ def test_otel_endpoint_is_honoured() -> None:
         ({}, {"ZIPKIN_ENCODING": "xml"}, r"encoding \(from \$ZIPKIN_ENCODING\)"),
         ({"collector_url": "localhost:9411"}, {}, "collector_url must be an http"),
         ({"collector_url": "http://z/api/v2/spans", "encoding": "thrift"}, {}, "json path"),
+        ({"collector_url": "http://z/api/v1/spans", "encoding": "proto3"}, {}, "thrift path"),
         ({"propagation": "w3c"}, {}, "propagation must be one of b3, b3-single"),
         ({}, {"ZIPKIN_TRACE_ID_128BIT": "maybe"}, r"trace_id_128bit \(from \$ZIPKIN_TRACE_ID"),
         ({"sampler": "sometimes"}, {}, "sampler must be one of const"),
