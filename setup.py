@@ -70,9 +70,13 @@ setup(
             "protobuf",
             # protoc, to compile proto/zipkin.proto for the proto3 writer's tests
             "grpcio-tools",
+            # the Kafka sender and the consumers that check the topic
+            "confluent-kafka>=2.3,<3",
             "gevent",
             "tornado>=6",
         ],
+        # The Kafka sender's client (a wheel bundling librdkafka).
+        "kafka": ["confluent-kafka>=2.3,<3"],
         # jaeger-client is installed by `make bench` with --no-deps: its
         # dependency on PyPI's opentracing would shadow ours. These are the
         # rest of what it needs.

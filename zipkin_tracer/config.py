@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit, urlunsplit
@@ -31,6 +32,11 @@ DEFAULT_COLLECTOR_URL = "http://localhost:9411"
 ENCODINGS = ("json", "thrift", "proto3")
 DEFAULT_ENCODING = "json"
 PROPAGATIONS = ("b3", "b3-single")
+TRANSPORTS = ("http", "kafka")
+DEFAULT_TRANSPORT = "http"
+#: Zipkin's Kafka collector reads this topic unless told otherwise.
+DEFAULT_KAFKA_TOPIC = "zipkin"
+_KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 SAMPLER_TYPES = ("const", "probabilistic", "ratelimiting")
 _PATH_ENCODING = {"/api/v2/spans": "json", "/api/v1/spans": "thrift"}
 #: Encodings a collector path accepts (v2 takes JSON and proto3).
@@ -61,6 +67,9 @@ class Config:
     close_timeout: float = 2.0
     headers: Dict[str, str] = field(default_factory=dict, repr=False)
     verify: Union[bool, str] = True
+    transport: str = DEFAULT_TRANSPORT
+    kafka_bootstrap_servers: Optional[str] = None
+    kafka_topic: str = DEFAULT_KAFKA_TOPIC
 
     @classmethod
     def resolve(cls, environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
@@ -251,6 +260,50 @@ def _local_ip(name: str, value: Any, env: Optional[str]) -> str:
         raise ValueError(f"{_source(name, env)} must be an IPv4 or IPv6 address, got {value!r}")
 
 
+def parse_bootstrap_servers(name: str, value: Any, env: Optional[str] = None) -> str:
+    """``host:port[,host:port...]`` as librdkafka takes it, spaces removed."""
+    servers = [part.strip() for part in value.split(",")] if isinstance(value, str) else []
+    for server in servers:
+        host, sep, port = server.rpartition(":")
+        if not sep or not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"{_source(name, env)} must be comma-separated host:port pairs "
+                f"(e.g. 'kafka1:9092,kafka2:9092'), got {value!r}"
+            )
+    if not servers:
+        raise ValueError(f"{_source(name, env)} must be host:port pairs, got {value!r}")
+    return ",".join(servers)
+
+
+def _transport(out: Dict[str, Any], options: Mapping[str, Any], env: Mapping[str, str]) -> None:
+    """``transport`` and the Kafka options (only checked, and required, for Kafka)."""
+    value, src = _pick("transport", options.get("transport"), ("ZIPKIN_TRANSPORT",), env)
+    out["transport"] = _choice("transport", value or DEFAULT_TRANSPORT, src, TRANSPORTS)
+    value, src = _pick("kafka_topic", options.get("kafka_topic"), ("ZIPKIN_KAFKA_TOPIC",), env)
+    topic = DEFAULT_KAFKA_TOPIC if value is None else value
+    if not isinstance(topic, str) or not _KAFKA_TOPIC.fullmatch(topic) or topic in (".", ".."):
+        raise ValueError(
+            f"{_source('kafka_topic', src)} must be a Kafka topic name "
+            f"(letters, digits, '.', '_', '-'), got {value!r}"
+        )
+    out["kafka_topic"] = topic
+    value, src = _pick(
+        "kafka_bootstrap_servers",
+        options.get("kafka_bootstrap_servers"),
+        ("ZIPKIN_KAFKA_BOOTSTRAP_SERVERS",),
+        env,
+    )
+    if value is not None:
+        out["kafka_bootstrap_servers"] = parse_bootstrap_servers(
+            "kafka_bootstrap_servers", value, src
+        )
+    elif out["transport"] == "kafka":
+        raise ValueError(
+            "transport kafka needs kafka_bootstrap_servers ($ZIPKIN_KAFKA_BOOTSTRAP_SERVERS), "
+            "e.g. 'kafka:9092'"
+        )
+
+
 def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
     """Resolve every option; unknown option names raise ``TypeError``."""
     env = os.environ if environ is None else environ
@@ -361,4 +414,5 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
     value, src = _pick("verify", options.get("verify"), ("ZIPKIN_VERIFY",), env)
     out["verify"] = True if value is None else parse_verify("verify", value, src)
 
+    _transport(out, options, env)
     return Config(**out)
