@@ -219,3 +219,42 @@ def test_tracer_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tracer.config.propagation == "b3-single" and tracer.encoder.path == "/api/v1/spans"
     with pytest.raises(ValueError, match="encoding"):
         make_tracer(encoding="avro")
+
+
+def test_transport_defaults_to_http_and_kafka_options_resolve() -> None:
+    config = resolve(environ={}, service_name="s")
+    assert (config.transport, config.kafka_bootstrap_servers, config.kafka_topic) == (
+        "http",
+        None,
+        "zipkin",
+    )
+    env = {
+        "ZIPKIN_TRANSPORT": "Kafka",
+        "ZIPKIN_KAFKA_BOOTSTRAP_SERVERS": " k1:9092 , [::1]:9093",
+        "ZIPKIN_KAFKA_TOPIC": "zipkin.spans",
+    }
+    config = resolve(environ=env, service_name="s")
+    assert (config.transport, config.kafka_bootstrap_servers, config.kafka_topic) == (
+        "kafka",
+        "k1:9092,[::1]:9093",
+        "zipkin.spans",
+    )
+    assert resolve(environ=env, service_name="s", kafka_topic="t").kafka_topic == "t"
+
+
+@pytest.mark.parametrize(
+    "options, env, message",
+    [
+        ({"transport": "grpc"}, {}, "transport must be one of http, kafka"),
+        ({"transport": "kafka"}, {}, r"needs kafka_bootstrap_servers \(\$ZIPKIN_KAFKA_BOOT"),
+        ({}, {"ZIPKIN_KAFKA_BOOTSTRAP_SERVERS": "kafka"}, r"\(from \$ZIPKIN_KAFKA_BOOTSTRAP"),
+        ({"kafka_bootstrap_servers": "k:0"}, {}, "host:port pairs"),
+        ({"kafka_bootstrap_servers": ","}, {}, "host:port pairs"),
+        ({"kafka_bootstrap_servers": 9092}, {}, "host:port pairs"),
+        ({}, {"ZIPKIN_KAFKA_TOPIC": "a topic"}, r"kafka_topic \(from \$ZIPKIN_KAFKA_TOPIC\)"),
+        ({"kafka_topic": ".."}, {}, "must be a Kafka topic name"),
+    ],
+)
+def test_bad_transport_options(options: Dict[str, Any], env: Dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        resolve(environ=env, service_name="s", **options)
