@@ -3,6 +3,7 @@ collectors in one consumer group → OpenSearch (scripts/zipkin_kafka.py)."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -29,7 +30,9 @@ def wait_for_stable_group(bootstrap_servers: str, members: int, timeout: float =
     from confluent_kafka import ConsumerGroupState
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    admin = AdminClient(
+        {"bootstrap.servers": bootstrap_servers, "logger": logging.getLogger(__name__)}
+    )
     deadline = time.monotonic() + timeout
     seen: Any = None
     while time.monotonic() < deadline:

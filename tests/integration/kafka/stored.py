@@ -32,7 +32,7 @@ class StoredSpans:
             },
             timeout=30,
         )
-        if response.status_code == 404:  # no span index yet
+        if response.status_code in (404, 503):  # no span index yet, or its shard not up
             return collections.Counter()
         response.raise_for_status()
         hits = response.json()["hits"]["hits"]
