@@ -82,6 +82,7 @@ setup(
         # rest of what it needs.
         "bench": [
             "py_zipkin>=1.2,<2",
+            "confluent-kafka>=2.3,<3",
             "opentelemetry-sdk>=1.20",
             "opentelemetry-exporter-zipkin-json>=1.20",
             "psutil>=5",

@@ -81,10 +81,6 @@ def varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _varint_size(value: int) -> int:
-    return (max(value.bit_length(), 1) + 6) // 7
-
-
 def _text(value: str) -> bytes:
     return value.encode("utf-8", "replace")
 
@@ -189,18 +185,90 @@ def _write_span(
             ts = _micros(ts)
         data = value.encode("utf-8", "replace")
         size = len(data)
-        ann = [_ANN_TIMESTAMP, _U64(ts)] if ts else []
+        head = small[size] if size < 0x80 else varint(size)
+        body_size = (9 if ts else 0) + (1 + len(head) + size if size else 0)
+        out += (_ANNOTATION, small[body_size] if body_size < 0x80 else varint(body_size))
+        if ts:
+            out += (_ANN_TIMESTAMP, _U64(ts))
         if size:
-            ann += (_ANN_VALUE, small[size] if size < 0x80 else varint(size), data)
-        body = b"".join(ann)
-        out += (_ANNOTATION, small[len(body)] if len(body) < 0x80 else varint(len(body)), body)
-    # Map entries sorted by key bytes (UTF-8 order is code point order, as
-    # protobuf sorts); keys that only differ in unencodable text collapse,
-    # the last one winning, as in a map.
+            out += (_ANN_VALUE, head, data)
+    if tags:
+        _write_tags(out, tags)
+    if debug:
+        out.append(_DEBUG)
+    if shared:
+        out.append(_SHARED)
+    span = b"".join(out)
+    size = len(span)
+    return b"".join((_LIST_SPAN, small[size] if size < 0x80 else varint(size), span))
+
+
+#: Tag key → the bytes in front of its value, by the value's encoded size
+#: (tag field key, entry length, entry key field, value field key and length),
+#: filled in as sizes occur: keys and short sizes repeat from span to span.
+_TAG_HEADS: Dict[str, List[Optional[bytes]]] = {}
+#: Values up to this many bytes take a cached head; longer ones are written out.
+_HEADED_SIZES = 64
+
+
+def _tag_heads(key: str) -> Optional[List[Optional[bytes]]]:
+    """A new head table for ``key``; None for a key that is not a plain,
+    encodable ``str`` (those take :func:`_write_odd_tags`)."""
+    if key.__class__ is not str:
+        return None
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if len(_TAG_HEADS) >= 4096:
+        _TAG_HEADS.clear()
+    heads: List[Optional[bytes]] = [None] * (_HEADED_SIZES + 1)
+    _TAG_HEADS[key] = heads
+    return heads
+
+
+def _tag_head(key: str, size: int) -> bytes:
+    """Everything of ``key``'s map entry before a value of ``size`` bytes."""
+    data = key.encode("utf-8")
+    entry = _ENTRY_KEY + varint(len(data)) + data + _ENTRY_VALUE + varint(size)
+    return _TAG + varint(len(entry) + size) + entry
+
+
+def _write_tags(out: List[bytes], tags: Iterable[Tuple[str, str]]) -> None:
+    """Map entries sorted by key, as protobuf's deterministic output has them.
+
+    For plain text keys, ``str`` order is code point order, which is the
+    UTF-8 byte order protobuf sorts by; keys are unique, so values are never
+    compared. An entry always carries both fields, even empty.
+    """
+    all_heads = _TAG_HEADS
+    written: List[bytes] = []
+    for key, value in sorted(tags):
+        heads = all_heads.get(key)
+        if heads is None:
+            heads = _tag_heads(key)
+            if heads is None:
+                _write_odd_tags(out, tags)
+                return
+        data = value.encode("utf-8", "replace")
+        size = len(data)
+        if size <= _HEADED_SIZES:
+            head = heads[size]
+            if head is None:
+                head = heads[size] = _tag_head(key, size)
+        else:
+            head = _tag_head(key, size)
+        written += (head, data)
+    out += written
+
+
+def _write_odd_tags(out: List[bytes], tags: Iterable[Tuple[str, str]]) -> None:
+    """Tags with a key that is not valid text: sorted by the bytes written, and
+    keys that only differ in unencodable text collapse, the last one winning,
+    as in a map."""
     entries = {key.encode("utf-8", "replace"): value for key, value in tags}
     for key_data in sorted(entries):
         value_data = entries[key_data].encode("utf-8", "replace")
-        # a map entry always carries both fields, even empty (as protobuf writes it)
         body = b"".join(
             (
                 _ENTRY_KEY,
@@ -212,13 +280,6 @@ def _write_span(
             )
         )
         out += (_TAG, varint(len(body)), body)
-    if debug:
-        out.append(_DEBUG)
-    if shared:
-        out.append(_SHARED)
-    span = b"".join(out)
-    size = len(span)
-    return b"".join((_LIST_SPAN, small[size] if size < 0x80 else varint(size), span))
 
 
 _EndpointKey = Tuple[Any, Any, Any, Any]
