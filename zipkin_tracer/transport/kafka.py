@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 _RECORD_OVERHEAD = 4096
 #: How long one poll for the delivery report may block (close stays prompt).
 _POLL_SECONDS = 0.05
+#: librdkafka's ceiling for ``message.max.bytes``.
+_CLIENT_MAX_BYTES = 1_000_000_000
 #: Producers inherited across fork: kept alive forever, see the module doc.
 _ABANDONED: List[Any] = []
 
@@ -100,7 +102,7 @@ class KafkaSender(Sender):
             "acks": "all",
             "enable.idempotence": True,
             "linger.ms": 0,  # the reporter has batched already
-            "message.max.bytes": message_max_bytes + _RECORD_OVERHEAD,
+            "message.max.bytes": min(message_max_bytes + _RECORD_OVERHEAD, _CLIENT_MAX_BYTES),
             "message.timeout.ms": max(1, int(self.timeout * 1000)),
             "socket.connection.setup.timeout.ms": max(1000, int(connect_timeout * 1000)),
             "reconnect.backoff.ms": 100,

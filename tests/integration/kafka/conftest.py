@@ -1,5 +1,7 @@
-"""The production-shaped stack, started once per session: Kafka → two Zipkin
-collectors in one consumer group → OpenSearch (scripts/zipkin_kafka.py)."""
+"""The production-shaped stack, started once for this package (so once per
+session): Kafka → two Zipkin collectors in one consumer group → OpenSearch
+(scripts/zipkin_kafka.py). It stops when the package's last test is done,
+so four JVMs do not idle through the rest of the suite."""
 
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ def wait_for_stable_group(bootstrap_servers: str, members: int, timeout: float =
     raise AssertionError(f"consumer group {GROUP!r} not stable with {members} members: {seen}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def kafka_stack() -> Iterator[Any]:
     stack = zipkin_kafka.Stack.on_free_ports(collectors=2)
     try:
@@ -69,17 +71,17 @@ def kafka_stack() -> Iterator[Any]:
         stack.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def bootstrap_servers(kafka_stack: Any) -> str:
     return str(kafka_stack.kafka.bootstrap_servers)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stored(kafka_stack: Any) -> StoredSpans:
     return StoredSpans(kafka_stack.opensearch.url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def collectors(kafka_stack: Any) -> list:
     """A query client per collector (they share the storage)."""
     return [ZipkinApi(url) for url in kafka_stack.zipkin_urls]

@@ -116,3 +116,29 @@ def test_an_independent_consumer_reads_one_proto3_list_per_message(
     assert sorted(seen) == sorted(names)
     assert all(span.local_endpoint.service_name == "kafka-raw" for m in decoded for span in m.spans)
     assert all(span.tags["index"] == span.name for m in decoded for span in m.spans)
+
+
+def test_messages_above_the_brokers_limit_are_split_and_delivered(
+    bootstrap_servers: str, stored: Any
+) -> None:
+    """The broker's default limit is about 1 MB; the reporter packs 3 MB messages."""
+    service = f"kafka-big-{uuid.uuid4().hex[:6]}"
+    tracer = kafka_tracer(
+        service,
+        bootstrap_servers,
+        "proto3",
+        message_max_bytes=3_000_000,
+        max_tag_value_length=200_000,
+    )
+    try:
+        for index in range(12):
+            tracer.start_span(f"big-{index}", tags={"payload": "x" * 150_000}).finish()
+        assert tracer.flush(timeout=30.0) is True
+        metrics = tracer.reporter.metrics  # type: ignore[attr-defined]
+    finally:
+        tracer.close(timeout=5.0)
+    assert metrics["spans_delivered"] == 12, metrics
+    assert metrics["messages_split"] >= 1, metrics  # 1.8 MB refused, then halves
+    assert metrics["messages"] >= 2, metrics
+    copies = stored.wait_for(service, 12)
+    assert len(copies) == 12 and set(copies.values()) == {1}, copies
