@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit, urlunsplit
 
+from zipkin_tracer import defaults
 from zipkin_tracer.sampling import (
     ConstSampler,
     ProbabilisticSampler,
@@ -27,15 +28,14 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_SERVICE_NAME = "unknown_service"
-DEFAULT_COLLECTOR_URL = "http://localhost:9411"
+DEFAULT_SERVICE_NAME = defaults.SERVICE_NAME
+DEFAULT_COLLECTOR_URL = defaults.COLLECTOR_URL
 ENCODINGS = ("json", "thrift", "proto3")
-DEFAULT_ENCODING = "json"
+DEFAULT_ENCODING = defaults.ENCODING
 PROPAGATIONS = ("b3", "b3-single")
 TRANSPORTS = ("http", "kafka")
-DEFAULT_TRANSPORT = "http"
-#: Zipkin's Kafka collector reads this topic unless told otherwise.
-DEFAULT_KAFKA_TOPIC = "zipkin"
+DEFAULT_TRANSPORT = defaults.TRANSPORT
+DEFAULT_KAFKA_TOPIC = defaults.KAFKA_TOPIC
 _KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 SAMPLER_TYPES = ("const", "probabilistic", "ratelimiting")
 _PATH_ENCODING = {"/api/v2/spans": "json", "/api/v1/spans": "thrift"}
@@ -53,20 +53,20 @@ class Config:
     collector_url: str = DEFAULT_COLLECTOR_URL
     encoding: str = DEFAULT_ENCODING
     sampler: Sampler = field(default_factory=ConstSampler)
-    propagation: str = "b3"
-    trace_id_128bit: bool = False
-    supports_join: bool = True
-    max_tag_value_length: int = 16384
+    propagation: str = defaults.PROPAGATION
+    trace_id_128bit: bool = defaults.TRACE_ID_128BIT
+    supports_join: bool = defaults.SUPPORTS_JOIN
+    max_tag_value_length: int = defaults.MAX_TAG_VALUE_LENGTH
     local_ip: Optional[str] = None
     local_port: Optional[int] = None
-    max_queue_size: int = 10000
-    message_max_bytes: int = 500000
-    flush_interval: float = 1.0
-    timeout: float = 10.0
-    connect_timeout: float = 2.0
-    close_timeout: float = 2.0
+    max_queue_size: int = defaults.MAX_QUEUE_SIZE
+    message_max_bytes: int = defaults.MESSAGE_MAX_BYTES
+    flush_interval: float = defaults.FLUSH_INTERVAL
+    timeout: float = defaults.TIMEOUT
+    connect_timeout: float = defaults.CONNECT_TIMEOUT
+    close_timeout: float = defaults.CLOSE_TIMEOUT
     headers: Dict[str, str] = field(default_factory=dict, repr=False)
-    verify: Union[bool, str] = True
+    verify: Union[bool, str] = defaults.VERIFY
     transport: str = DEFAULT_TRANSPORT
     kafka_bootstrap_servers: Optional[str] = None
     kafka_topic: str = DEFAULT_KAFKA_TOPIC
@@ -94,7 +94,7 @@ def _pick(
     return None, None
 
 
-MIN_MESSAGE_MAX_BYTES = 1024
+MIN_MESSAGE_MAX_BYTES = defaults.MIN_MESSAGE_MAX_BYTES
 
 
 def parse_bool(name: str, value: Any, env: Optional[str] = None) -> bool:
@@ -275,35 +275,6 @@ def parse_bootstrap_servers(name: str, value: Any, env: Optional[str] = None) ->
     return ",".join(servers)
 
 
-def _transport(out: Dict[str, Any], options: Mapping[str, Any], env: Mapping[str, str]) -> None:
-    """``transport`` and the Kafka options (only checked, and required, for Kafka)."""
-    value, src = _pick("transport", options.get("transport"), ("ZIPKIN_TRANSPORT",), env)
-    out["transport"] = _choice("transport", value or DEFAULT_TRANSPORT, src, TRANSPORTS)
-    value, src = _pick("kafka_topic", options.get("kafka_topic"), ("ZIPKIN_KAFKA_TOPIC",), env)
-    topic = DEFAULT_KAFKA_TOPIC if value is None else value
-    if not isinstance(topic, str) or not _KAFKA_TOPIC.fullmatch(topic) or topic in (".", ".."):
-        raise ValueError(
-            f"{_source('kafka_topic', src)} must be a Kafka topic name "
-            f"(letters, digits, '.', '_', '-'), got {value!r}"
-        )
-    out["kafka_topic"] = topic
-    value, src = _pick(
-        "kafka_bootstrap_servers",
-        options.get("kafka_bootstrap_servers"),
-        ("ZIPKIN_KAFKA_BOOTSTRAP_SERVERS",),
-        env,
-    )
-    if value is not None:
-        out["kafka_bootstrap_servers"] = parse_bootstrap_servers(
-            "kafka_bootstrap_servers", value, src
-        )
-    elif out["transport"] == "kafka":
-        raise ValueError(
-            "transport kafka needs kafka_bootstrap_servers ($ZIPKIN_KAFKA_BOOTSTRAP_SERVERS), "
-            "e.g. 'kafka:9092'"
-        )
-
-
 def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
     """Resolve every option; unknown option names raise ``TypeError``."""
     env = os.environ if environ is None else environ
@@ -367,33 +338,37 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
         param, param_src = _pick(
             "sampler_param", options.get("sampler_param"), ("ZIPKIN_SAMPLER_PARAM",), env
         )
-        out["sampler"] = build_sampler(kind or "const", param, kind_src, param_src)
+        out["sampler"] = build_sampler(kind or defaults.SAMPLER, param, kind_src, param_src)
 
     value, src = _pick("propagation", options.get("propagation"), ("ZIPKIN_PROPAGATION",), env)
-    out["propagation"] = _choice("propagation", value or "b3", src, PROPAGATIONS)
+    out["propagation"] = _choice("propagation", value or defaults.PROPAGATION, src, PROPAGATIONS)
 
     for name, env_name, default in (
-        ("trace_id_128bit", "ZIPKIN_TRACE_ID_128BIT", False),
-        ("supports_join", "ZIPKIN_SUPPORTS_JOIN", True),
+        ("trace_id_128bit", "ZIPKIN_TRACE_ID_128BIT", defaults.TRACE_ID_128BIT),
+        ("supports_join", "ZIPKIN_SUPPORTS_JOIN", defaults.SUPPORTS_JOIN),
     ):
         value, src = _pick(name, options.get(name), (env_name,), env)
         out[name] = default if value is None else parse_bool(name, value, src)
 
     for name, env_name, int_default, minimum in (
-        ("max_tag_value_length", "ZIPKIN_MAX_TAG_VALUE_LENGTH", 16384, 1),
-        ("max_queue_size", "ZIPKIN_MAX_QUEUE_SIZE", 10000, 1),
-        # below this not even a small span fits in a message
-        ("message_max_bytes", "ZIPKIN_MESSAGE_MAX_BYTES", 500000, MIN_MESSAGE_MAX_BYTES),
+        ("max_tag_value_length", "ZIPKIN_MAX_TAG_VALUE_LENGTH", defaults.MAX_TAG_VALUE_LENGTH, 1),
+        ("max_queue_size", "ZIPKIN_MAX_QUEUE_SIZE", defaults.MAX_QUEUE_SIZE, 1),
+        (
+            "message_max_bytes",
+            "ZIPKIN_MESSAGE_MAX_BYTES",
+            defaults.MESSAGE_MAX_BYTES,
+            MIN_MESSAGE_MAX_BYTES,
+        ),
     ):
         value, src = _pick(name, options.get(name), (env_name,), env)
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         out[name] = int_default if value is None else _number(name, value, src, int, minimum, what)
 
     for name, env_name, float_default in (
-        ("flush_interval", "ZIPKIN_FLUSH_INTERVAL", 1.0),
-        ("timeout", "ZIPKIN_TIMEOUT", 10.0),
-        ("connect_timeout", "ZIPKIN_CONNECT_TIMEOUT", 2.0),
-        ("close_timeout", "ZIPKIN_CLOSE_TIMEOUT", 2.0),
+        ("flush_interval", "ZIPKIN_FLUSH_INTERVAL", defaults.FLUSH_INTERVAL),
+        ("timeout", "ZIPKIN_TIMEOUT", defaults.TIMEOUT),
+        ("connect_timeout", "ZIPKIN_CONNECT_TIMEOUT", defaults.CONNECT_TIMEOUT),
+        ("close_timeout", "ZIPKIN_CLOSE_TIMEOUT", defaults.CLOSE_TIMEOUT),
     ):
         value, src = _pick(name, options.get(name), (env_name,), env)
         out[name] = float_default if value is None else _positive_float(name, value, src)
@@ -412,7 +387,33 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
     out["headers"] = {} if value is None else parse_headers("headers", value, src)
 
     value, src = _pick("verify", options.get("verify"), ("ZIPKIN_VERIFY",), env)
-    out["verify"] = True if value is None else parse_verify("verify", value, src)
+    out["verify"] = defaults.VERIFY if value is None else parse_verify("verify", value, src)
 
-    _transport(out, options, env)
+    # the transport, and the Kafka options (required for Kafka only)
+    value, src = _pick("transport", options.get("transport"), ("ZIPKIN_TRANSPORT",), env)
+    out["transport"] = _choice("transport", value or DEFAULT_TRANSPORT, src, TRANSPORTS)
+    value, src = _pick("kafka_topic", options.get("kafka_topic"), ("ZIPKIN_KAFKA_TOPIC",), env)
+    topic = DEFAULT_KAFKA_TOPIC if value is None else value
+    if not isinstance(topic, str) or not _KAFKA_TOPIC.fullmatch(topic) or topic in (".", ".."):
+        raise ValueError(
+            f"{_source('kafka_topic', src)} must be a Kafka topic name "
+            f"(letters, digits, '.', '_', '-'), got {value!r}"
+        )
+    out["kafka_topic"] = topic
+    value, src = _pick(
+        "kafka_bootstrap_servers",
+        options.get("kafka_bootstrap_servers"),
+        ("ZIPKIN_KAFKA_BOOTSTRAP_SERVERS",),
+        env,
+    )
+    if value is not None:
+        out["kafka_bootstrap_servers"] = parse_bootstrap_servers(
+            "kafka_bootstrap_servers", value, src
+        )
+    elif out["transport"] == "kafka":
+        raise ValueError(
+            "transport kafka needs kafka_bootstrap_servers ($ZIPKIN_KAFKA_BOOTSTRAP_SERVERS), "
+            "e.g. 'kafka:9092'"
+        )
+
     return Config(**out)

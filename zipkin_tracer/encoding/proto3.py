@@ -32,8 +32,7 @@ from zipkin_tracer.model import (
     SERVER,
     Endpoint,
     ZipkinModelSpan,
-    simple_mapping,
-    to_model,
+    fields,
 )
 
 __all__ = ["Proto3Encoder", "endpoint_bytes", "varint", "write_span"]
@@ -304,41 +303,35 @@ class Proto3Encoder(Encoder):
         return field
 
     def encode_span(self, span: Any) -> bytes:
-        tracer = span._tracer
-        simple = simple_mapping(span, tracer.max_tag_value_length)
-        if simple is None:
-            model = to_model(span)
-            return _write_span(
-                model.trace_id,
-                model.parent_id,
-                model.id,
-                model.kind,
-                model.name,
-                model.timestamp,
-                model.duration,
-                self._local(model.local_endpoint),
-                _endpoint_field(_REMOTE, model.remote_endpoint),
-                model.annotations,
-                model.tags.items(),
-                model.debug,
-                model.shared,
-            )
-        kind, tags, annotations = simple
-        context = span._context
-        return _write_span(
-            context.trace_id,
-            context.parent_id,
-            context.span_id,
+        (
+            trace_id,
+            span_id,
+            parent_id,
+            name,
             kind,
-            span.operation_name,
-            span.start_us,
-            span.duration_us,
-            self._local(tracer.local_endpoint),
-            b"",
+            timestamp,
+            duration,
+            local,
+            remote,
             annotations,
             tags,
-            context.debug,
-            span.shared and kind == SERVER,
+            debug,
+            shared,
+        ) = fields(span)
+        return _write_span(
+            trace_id,
+            parent_id,
+            span_id,
+            kind,
+            name,
+            timestamp,
+            duration,
+            self._local(local),
+            _endpoint_field(_REMOTE, remote),
+            annotations,
+            tags.items(),
+            debug,
+            shared,
         )
 
     def message_size(self, span_sizes: Sequence[int]) -> int:

@@ -32,6 +32,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
+from zipkin_tracer import defaults
 from zipkin_tracer.transport.base import MessageTooLarge, Sender, SendError
 
 logger = logging.getLogger(__name__)
@@ -85,11 +86,11 @@ class KafkaSender(Sender):
     def __init__(
         self,
         bootstrap_servers: str,
-        topic: str = "zipkin",
+        topic: str = defaults.KAFKA_TOPIC,
         *,
-        message_max_bytes: int = 500000,
-        timeout: float = 10.0,
-        connect_timeout: float = 2.0,
+        message_max_bytes: int = defaults.MESSAGE_MAX_BYTES,
+        timeout: float = defaults.TIMEOUT,
+        connect_timeout: float = defaults.CONNECT_TIMEOUT,
         producer_config: Optional[Dict[str, Any]] = None,
     ) -> None:
         self._kafka = _client()  # fail at build time when the extra is missing

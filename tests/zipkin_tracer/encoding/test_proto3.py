@@ -11,10 +11,10 @@ from typing import Any, Dict, List
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.span_strategies import endpoints, spans
+from tests.support.spans import T0, finished_span
+from tests.support.tracers import make_tracer
 from tests.support.zipkin_proto import serialize, zipkin_pb2
-from tests.zipkin_tracer.conftest import make_tracer
-from tests.zipkin_tracer.encoding.test_fast_writers import _endpoints, spans
-from tests.zipkin_tracer.spans import T0, finished_span
 from zipkin_tracer.encoding import encoder_for
 from zipkin_tracer.encoding.proto3 import Proto3Encoder, varint, write_span
 from zipkin_tracer.model import to_model
@@ -74,7 +74,7 @@ def test_client_span_golden_bytes() -> None:
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spans(), _endpoints, st.integers(1, 40))
+@given(spans(), endpoints, st.integers(1, 40))
 def test_writer_is_protobuf(span: Dict[str, Any], endpoint: Any, limit: int) -> None:
     tracer = make_tracer(max_tag_value_length=limit, encoding="proto3", **endpoint)
     finished = finished_span(tracer, **span)
@@ -85,7 +85,7 @@ def test_writer_is_protobuf(span: Dict[str, Any], endpoint: Any, limit: int) -> 
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(spans(), min_size=0, max_size=5), _endpoints)
+@given(st.lists(spans(), min_size=0, max_size=5), endpoints)
 def test_message_is_protobufs_list_and_its_size_exact(
     drawn: List[Dict[str, Any]], endpoint: Any
 ) -> None:
