@@ -105,7 +105,7 @@ def endpoint_bytes(endpoint: Endpoint) -> bytes:
     if endpoint.ipv6:
         out += (_EP_IPV6, ipaddress.IPv6Address(endpoint.ipv6).packed)
     if endpoint.port:
-        out += (_EP_PORT, varint(endpoint.port & 0xFFFFFFFF))
+        out += (_EP_PORT, varint(endpoint.port))  # 1..65535 (the model checks)
     return b"".join(out)
 
 

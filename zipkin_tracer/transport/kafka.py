@@ -103,6 +103,9 @@ class KafkaSender(Sender):
             "acks": "all",
             "enable.idempotence": True,
             "linger.ms": 0,  # the reporter has batched already
+            # each message to a random partition (not sticky): a message is a
+            # batch already, and spreading them spreads the collectors' work
+            "sticky.partitioning.linger.ms": 0,
             "message.max.bytes": min(message_max_bytes + _RECORD_OVERHEAD, _CLIENT_MAX_BYTES),
             "message.timeout.ms": max(1, int(self.timeout * 1000)),
             "socket.connection.setup.timeout.ms": max(1000, int(connect_timeout * 1000)),

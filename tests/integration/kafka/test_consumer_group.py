@@ -25,8 +25,10 @@ import json, sys
 from zipkin_tracer import ZipkinTracer
 
 servers, encoding, service, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+# small messages: many of them, over every partition (and so both collectors)
 tracer = ZipkinTracer(service, transport="kafka", kafka_bootstrap_servers=servers,
-                      encoding=encoding, local_ip="127.0.0.1", flush_interval=0.05)
+                      encoding=encoding, local_ip="127.0.0.1", flush_interval=0.05,
+                      message_max_bytes=4096)
 for trace in range(count // 5):
     with tracer.start_active_span("request", tags={"trace": trace}):
         for child in range(4):
@@ -89,6 +91,7 @@ def test_four_producers_two_collectors_every_span_stored_once(
     for result in results:
         assert result["flushed"] is True, result
         assert result["metrics"]["spans_delivered"] == SPANS_PER_PROCESS, result
+        assert result["metrics"]["messages"] >= 8, result
 
     for service in services:
         copies = stored.wait_for(service, SPANS_PER_PROCESS)
