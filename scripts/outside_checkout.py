@@ -19,8 +19,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 # What the test tree needs besides itself: the Zipkin launcher its conftest loads,
-# the demo services and zipkin.proto some tests use, the pytest settings, and the
-# README some tests hold the code to.
+# the demo services some tests run, zipkin.proto the proto3 tests compile, the
+# pytest settings, and the README some tests hold the code to.
 COPIED = ("tests", "scripts", "demo", "proto", "pyproject.toml", "README.rst")
 
 
