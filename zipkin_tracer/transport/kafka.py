@@ -12,7 +12,8 @@ counts), and application threads never wait for the broker. The producer
 is idempotent with ``acks=all``, so librdkafka's own retries while the
 broker is briefly away do not duplicate a message; a message still
 unacknowledged at the deadline is purged from the producer before the
-attempt fails, so the reporter's retry is the only copy left to send.
+attempt fails, so the reporter's retry is the only copy left to send, and
+the retry goes out on a new producer.
 
 A message above the broker's limit is refused with ``MSG_SIZE_TOO_LARGE``,
 which is raised as :class:`MessageTooLarge` so the reporter splits it, as
@@ -154,7 +155,13 @@ class KafkaSender(Sender):
             raise self._classify(reports[0])
 
     def _abandon(self, producer: Any) -> None:
-        """Purge what the producer still holds, so no late copy joins the retry."""
+        """Purge what the producer still holds, so no late copy joins the retry,
+        and start the next attempt on a new producer: one whose in-flight
+        messages were purged must reset its idempotence state with a broker,
+        and could stall there after the broker came back."""
+        with self._lock:
+            if self._producer is producer:
+                self._producer = None
         try:
             producer.purge(in_queue=True, in_flight=True, blocking=False)
             producer.poll(0)  # serves the purged message's report

@@ -48,12 +48,14 @@ def test_errors_are_classified() -> None:
 
 def test_a_send_to_an_absent_broker_fails_retryably_at_its_deadline(dead_broker: str) -> None:
     sender = KafkaSender(dead_broker, timeout=5.0)
+    first = sender._get_producer()
     started = time.monotonic()
     with pytest.raises(SendError) as raised:
         sender.send(b"[]", timeout=0.5)
     elapsed = time.monotonic() - started
     assert raised.value.cause == "timeout" and raised.value.retryable
     assert 0.5 <= elapsed < 2.0
+    assert sender._get_producer() is not first  # the retry starts on a new producer
     started = time.monotonic()
     sender.close()
     assert time.monotonic() - started < 1.0
