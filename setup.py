@@ -73,6 +73,10 @@ setup(
             # basictracer's generated protobuf code needs the pure-Python
             # protobuf runtime (tests/conftest.py selects it).
             "protobuf",
+            # protoc, to compile proto/zipkin.proto for the proto3 writer's tests
+            "grpcio-tools",
+            # the Kafka sender and the consumers that check the topic
+            "confluent-kafka>=2.3,<3",
             "gevent",
             "tornado>=6",
             # interop tests: a real OpenTelemetry service in another process
@@ -83,9 +87,12 @@ setup(
             "opentelemetry-instrumentation-requests>=0.41b0",
             "tox>=4",
         ],
+        # The Kafka sender's client (a wheel bundling librdkafka).
+        "kafka": ["confluent-kafka>=2.3,<3"],
         "bench": [
             "jaeger-client==4.8.0",
             "py_zipkin>=1.2,<2",
+            "confluent-kafka>=2.3,<3",
             "opentelemetry-sdk>=1.20",
             "opentelemetry-exporter-zipkin-json>=1.20",
             "psutil>=5",

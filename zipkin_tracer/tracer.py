@@ -32,6 +32,7 @@ from zipkin_tracer.propagation.tracecontext import ROOT_STATE
 from zipkin_tracer.reporting.base import SpanReporter
 from zipkin_tracer.sampling import SAMPLING_PRIORITY, ConstSampler, priority_decision
 from zipkin_tracer.span import UnsampledSpan, ZipkinSpan
+from zipkin_tracer.transport.base import Sender
 
 logger = logging.getLogger(__name__)
 
@@ -60,19 +61,33 @@ def detect_local_ip() -> str:
 
 
 def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
-    """The background HTTP reporter (zipkin_tracer.reporting / .transport)."""
+    """The background reporter over HTTP or Kafka (zipkin_tracer.reporting / .transport)."""
     from zipkin_tracer.reporting.reporter import AsyncReporter
-    from zipkin_tracer.transport.http import HttpSender
 
-    sender = HttpSender(
-        config.collector_url,
-        path=encoder.path,
-        content_type=encoder.content_type,
-        headers=config.headers,
-        timeout=config.timeout,
-        connect_timeout=config.connect_timeout,
-        verify=config.verify,
-    )
+    sender: Sender
+    if config.transport == "kafka":
+        from zipkin_tracer.transport.kafka import KafkaSender
+
+        assert config.kafka_bootstrap_servers is not None  # config requires it for kafka
+        sender = KafkaSender(
+            config.kafka_bootstrap_servers,
+            config.kafka_topic,
+            message_max_bytes=config.message_max_bytes,
+            timeout=config.timeout,
+            connect_timeout=config.connect_timeout,
+        )
+    else:
+        from zipkin_tracer.transport.http import HttpSender
+
+        sender = HttpSender(
+            config.collector_url,
+            path=encoder.path,
+            content_type=encoder.content_type,
+            headers=config.headers,
+            timeout=config.timeout,
+            connect_timeout=config.connect_timeout,
+            verify=config.verify,
+        )
     reporter: SpanReporter = AsyncReporter(
         encoder,
         sender,
