@@ -70,7 +70,18 @@ setup(
             "protobuf",
             "gevent",
             "tornado>=6",
+            # the async integrations and the real servers their tests run
+            "httpx>=0.24",
+            "aiohttp>=3.8",
+            "starlette>=0.27",
+            "fastapi>=0.100",
+            "uvicorn>=0.23",
+            "django>=4.2",
         ],
+        # Optional integrations: each module imports its framework lazily.
+        "asgi": [],
+        "httpx": ["httpx>=0.24"],
+        "aiohttp": ["aiohttp>=3.8"],
         # jaeger-client is installed by `make bench` with --no-deps: its
         # dependency on PyPI's opentracing would shadow ours. These are the
         # rest of what it needs.
