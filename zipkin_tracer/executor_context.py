@@ -39,7 +39,7 @@ def _in_caller_context(
         and not asyncio.iscoroutinefunction(func)
     ):
         func = functools.partial(contextvars.copy_context().run, func)
-    return original(self, executor, func, *args)  # type: ignore[no-any-return]
+    return original(self, executor, func, *args)
 
 
 def install() -> None:
@@ -49,14 +49,14 @@ def install() -> None:
         current = asyncio.BaseEventLoop.run_in_executor
         if current is not _in_caller_context:
             _original = current
-            asyncio.BaseEventLoop.run_in_executor = _in_caller_context  # type: ignore[method-assign,assignment]
+            setattr(asyncio.BaseEventLoop, "run_in_executor", _in_caller_context)  # noqa: B010
 
 
 def uninstall() -> None:
     """Undo :func:`install`; harmless when not installed."""
     with _lock:
         if asyncio.BaseEventLoop.run_in_executor is _in_caller_context and _original is not None:
-            asyncio.BaseEventLoop.run_in_executor = _original  # type: ignore[method-assign]
+            setattr(asyncio.BaseEventLoop, "run_in_executor", _original)  # noqa: B010
 
 
 def installed() -> bool:
