@@ -29,8 +29,13 @@ import functools
 import logging
 from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple
 
-from aiohttp import ClientResponse, TraceConfig, TraceRequestEndParams, web
-from aiohttp.tracing import TraceRequestExceptionParams, TraceRequestStartParams
+try:
+    from aiohttp import ClientResponse, TraceConfig, TraceRequestEndParams, web
+    from aiohttp.tracing import TraceRequestExceptionParams, TraceRequestStartParams
+except ImportError as error:  # pragma: no cover - exercised in a subprocess
+    raise ImportError(
+        "zipkin_tracer.aiohttp needs aiohttp: pip install 'zipkin-opentracing[aiohttp]'"
+    ) from error
 
 import opentracing
 from opentracing import Format, Scope, Span, SpanContext, Tracer, tags

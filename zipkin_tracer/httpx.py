@@ -23,7 +23,12 @@ import functools
 import threading
 from typing import Any, Callable, Optional
 
-import httpx
+try:
+    import httpx
+except ImportError as error:  # pragma: no cover - exercised in a subprocess
+    raise ImportError(
+        "zipkin_tracer.httpx needs httpx: pip install 'zipkin-opentracing[httpx]'"
+    ) from error
 
 from opentracing import Span, Tracer
 from zipkin_tracer import _http_client
