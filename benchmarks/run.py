@@ -30,9 +30,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import runners as R  # noqa: E402
+from loop_lag import bench_loop_lag  # noqa: E402, F401 - the loop_lag section
 from workload import fmt_us, median, percentile, table  # noqa: E402
 
-SECTIONS = ("cpu", "latency", "delivery", "memory")
+SECTIONS = ("cpu", "latency", "delivery", "memory", "loop_lag")
 MB = 1024.0 * 1024.0
 
 
