@@ -128,6 +128,7 @@ class _RequestTrace:
         "root_path",
         "route",
         "status",
+        "trailers",
         "complete",
         "disconnected",
         "_failed",
@@ -140,6 +141,7 @@ class _RequestTrace:
         self.root_path = root_path
         self.route: Optional[str] = None
         self.status: Optional[int] = None
+        self.trailers = False
         self.complete = False
         self.disconnected = False
         self._failed = False
@@ -169,6 +171,7 @@ class _RequestTrace:
         try:
             kind = message.get("type")
             if kind == "http.response.start":
+                self.trailers = bool(message.get("trailers", False))
                 self.status = int(message["status"])
                 self.span.set_tag(tags.HTTP_STATUS_CODE, self.status)
                 if self.status >= 500 and not self._failed:
@@ -176,7 +179,13 @@ class _RequestTrace:
                     # first, then re-raises) still records its details.
                     self.span.set_tag(tags.ERROR, True)
                     self.span.log_kv({"event": tags.ERROR, "message": str(self.status)})
-            elif kind == "http.response.body" and not message.get("more_body", False):
+            elif kind == "http.response.body":
+                if not message.get("more_body", False) and not self.trailers:
+                    self.complete = True
+            elif kind == "http.response.trailers":
+                if not message.get("more_trailers", False):
+                    self.complete = True
+            elif kind == "http.response.pathsend":  # the body is a file the server sends
                 self.complete = True
         except Exception:
             _log.debug("could not record the response message", exc_info=True)

@@ -4,7 +4,8 @@
 
 - ``gateway``: FastAPI under uvicorn, ``TracingMiddleware`` added before any
   tracer exists (the tracer is installed at startup), calls its downstream
-  with a plain ``httpx.AsyncClient`` traced by ``zipkin_tracer.httpx.install()``.
+  with a plain ``httpx.AsyncClient`` traced by ``zipkin_tracer.httpx.install()``;
+  ``GET /stream/{n}`` streams n chunks, 20 ms apart, a span each.
 - ``inventory``: aiohttp.web with the tracing middleware, calls its downstream
   with an ``aiohttp.ClientSession`` traced by ``trace_config()``.
 - ``stock``: Django's ASGI handler under uvicorn, wrapped in ``TracingMiddleware``;
@@ -68,6 +69,7 @@ stopped = threading.Event()
 def gateway(downstream: str) -> Any:
     import httpx
     from fastapi import FastAPI, Response
+    from fastapi.responses import StreamingResponse
 
     import opentracing
     from zipkin_tracer import httpx as traced_httpx
@@ -96,6 +98,17 @@ def gateway(downstream: str) -> Any:
         answer = await state["client"].get(f"/items/{item_id}")
         response.status_code = 200 if answer.status_code == 200 else 502
         return {"item": item_id, "downstream": answer.status_code}
+
+    @app.get("/stream/{chunks}")
+    async def stream(chunks: int) -> StreamingResponse:
+        async def body() -> Any:
+            tracer = opentracing.global_tracer()
+            for index in range(chunks):
+                with tracer.start_active_span("chunk", tags={"index": index}):
+                    await asyncio.sleep(0.02)
+                yield f"chunk {index}\n"
+
+        return StreamingResponse(body(), media_type="text/plain")
 
     @app.get(FLUSH_PATH)
     async def flush() -> Dict[str, bool]:

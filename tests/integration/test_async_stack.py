@@ -9,11 +9,15 @@ trace or under another request's server span.
 
 from __future__ import annotations
 
+import random
+import socket
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
+import requests
 from requests.adapters import HTTPAdapter
 
 from demo.cluster import ServiceProcess
@@ -159,3 +163,64 @@ def test_a_failure_at_the_end_of_the_chain_is_an_error_at_every_hop(
         ("inventory", "CLIENT", "get"): ("500", True),
         ("stock", "SERVER", "get /items/<int:item_id>"): ("500", True),
     }
+
+
+def server_spans_of(
+    gateway: ServiceProcess, zipkin: ZipkinApi, trace_id: str
+) -> List[Dict[str, Any]]:
+    """The trace once its server span is stored; bounded (Zipkin stores asynchronously)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert gateway.flush()
+        spans = zipkin.trace(trace_id)
+        if any(span.get("kind") == "SERVER" for span in spans):
+            return spans
+        time.sleep(0.2)
+    raise AssertionError(f"no server span in trace {trace_id}")
+
+
+def test_a_streamed_response_is_timed_to_its_last_chunk(
+    chain: List[ServiceProcess], zipkin: ZipkinApi
+) -> None:
+    gateway = chain[-1]
+    trace_id = format(random.getrandbits(64), "016x")
+    headers = {"X-B3-TraceId": trace_id, "X-B3-SpanId": trace_id, "X-B3-Sampled": "1"}
+    response = requests.get(f"{gateway.url}/stream/5", headers=headers, timeout=30)
+    assert response.text.splitlines() == [f"chunk {i}" for i in range(5)]
+
+    spans = server_spans_of(gateway, zipkin, trace_id)
+    (server,) = [s for s in spans if s.get("kind") == "SERVER"]
+    chunks = [s for s in spans if s["name"] == "chunk"]
+    assert server["name"] == "get /stream/{chunks}"
+    assert len(chunks) == 5 and all(c["parentId"] == server["id"] for c in chunks)
+    last_chunk_end = max(c["timestamp"] + c["duration"] for c in chunks)
+    assert server["timestamp"] + server["duration"] >= last_chunk_end
+    assert "annotations" not in server
+
+
+def test_a_client_that_disconnects_mid_stream_is_recorded(
+    chain: List[ServiceProcess], zipkin: ZipkinApi
+) -> None:
+    gateway = chain[-1]
+    trace_id = format(random.getrandbits(64), "016x")
+    request = (
+        f"GET /stream/500 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-B3-TraceId: {trace_id}\r\n"
+        f"X-B3-SpanId: {trace_id}\r\nX-B3-Sampled: 1\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        for _ in range(20):  # headers, then the first chunk, 20 ms later at most
+            received += sock.recv(4096)
+            if b"chunk 0" in received:
+                break
+        assert b"chunk 0" in received, received
+    # closed after the first chunk: 500 chunks would take 10 s
+
+    spans = server_spans_of(gateway, zipkin, trace_id)
+    (server,) = [s for s in spans if s.get("kind") == "SERVER"]
+    events = [a["value"] for a in server.get("annotations", [])]
+    assert events == ["client disconnected", "response incomplete"]
+    assert server["tags"]["http.status_code"] == "200"
+    assert "error" not in server["tags"]
+    assert server["duration"] < 10_000_000  # stopped early, not after all 500 chunks

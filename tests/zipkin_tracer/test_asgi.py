@@ -167,6 +167,29 @@ def test_streaming_body_finishes_the_span_after_the_last_chunk(
     assert annotations(span) == []
 
 
+def test_response_with_trailers_is_complete_after_them(
+    tracer: ZipkinTracer, reporter: InMemoryReporter
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "trailers": True})
+        await send({"type": "http.response.body", "body": b"a"})
+        await send({"type": "http.response.trailers", "headers": [], "more_trailers": False})
+
+    run(TracingMiddleware(app, tracer))
+    assert annotations(only_span(reporter)) == []
+
+
+def test_response_ended_before_its_trailers_is_incomplete(
+    tracer: ZipkinTracer, reporter: InMemoryReporter
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "trailers": True})
+        await send({"type": "http.response.body", "body": b"a"})
+
+    run(TracingMiddleware(app, tracer))
+    assert annotations(only_span(reporter)) == ["response incomplete"]
+
+
 def test_client_disconnect_is_recorded_and_the_span_finished(
     tracer: ZipkinTracer, reporter: InMemoryReporter
 ) -> None:
