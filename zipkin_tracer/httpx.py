@@ -164,7 +164,8 @@ class AsyncTracingTransport(httpx.AsyncBaseTransport):
 # -- install(): every client ---------------------------------------------------
 #
 # The hook sits on the clients' per-exchange method (one call per redirect hop,
-# whatever transport or mount serves the URL).
+# whatever transport or mount serves the URL). It is private to httpx, present
+# from 0.18 to today; install() refuses clearly if a release drops it.
 
 _lock = threading.Lock()
 _installed: Optional[_Options] = None
@@ -221,6 +222,12 @@ def install(
     Idempotent: calling it again only replaces the options.
     """
     global _installed, _original_sync, _original_async
+    for client in (httpx.Client, httpx.AsyncClient):
+        if not callable(getattr(client, "_send_single_request", None)):
+            raise RuntimeError(
+                f"zipkin_tracer.httpx.install() does not support httpx {httpx.__version__}; "
+                "use TracingTransport / AsyncTracingTransport instead"
+            )
     with _lock:
         _installed = _Options(tracer, operation_name, component)
         if httpx.Client._send_single_request is not _patched_sync:

@@ -201,3 +201,10 @@ def test_failing_operation_name_falls_back_to_the_method(
     with httpx.Client(transport=transport) as client:
         assert client.post("http://api.test/", content=b"x").status_code == 200
     assert client_spans(reporter)[0]["name"] == "POST"
+
+
+def test_install_refuses_an_httpx_without_the_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(httpx.AsyncClient, "_send_single_request")
+    with pytest.raises(RuntimeError, match="use TracingTransport"):
+        traced_httpx.install()
+    assert httpx.Client._send_single_request is not traced_httpx._patched_sync
