@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks against the tracers users would otherwise pick (issue 7).
+"""Benchmarks against the tracers users would otherwise pick.
 
     python benchmarks/run.py                      # everything (~5-8 minutes)
     python benchmarks/run.py --quick              # smoke run, a few seconds per section

@@ -1,6 +1,6 @@
 """The "typical server span" every tracer runs, and small shared helpers.
 
-Workload (issue 7): operation ``GET /api/v1/users/{id}``; tags ``component``
+Workload: operation ``GET /api/v1/users/{id}``; tags ``component``
 (str), ``http.status_code=200`` (int), ``cache.hit=False`` (bool),
 ``http.url`` and ``span.kind=server``; one ``log_kv({"event": "cache.miss",
 "key": "user:42"})``; finish. What is known when a request arrives is given at

@@ -2,13 +2,14 @@
 
 import logging
 
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.sampling import (
     ConstSampler,
     ProbabilisticSampler,
     RateLimitingSampler,
     Sampler,
 )
-from zipkin_tracer.span import ZipkinSpan, ZipkinSpanContext
+from zipkin_tracer.span import ZipkinSpan
 from zipkin_tracer.tracer import ZipkinTracer
 
 __version__ = "0.1.0.dev0"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit, urlunsplit
 
+from zipkin_tracer import defaults
 from zipkin_tracer.sampling import (
     ConstSampler,
     ProbabilisticSampler,
@@ -26,10 +27,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_SERVICE_NAME = "unknown_service"
-DEFAULT_COLLECTOR_URL = "http://localhost:9411"
+DEFAULT_SERVICE_NAME = defaults.SERVICE_NAME
+DEFAULT_COLLECTOR_URL = defaults.COLLECTOR_URL
 ENCODINGS = ("json", "thrift")
-DEFAULT_ENCODING = "json"
+DEFAULT_ENCODING = defaults.ENCODING
 PROPAGATIONS = ("b3", "b3-single")
 SAMPLER_TYPES = ("const", "probabilistic", "ratelimiting")
 _PATH_ENCODING = {"/api/v2/spans": "json", "/api/v1/spans": "thrift"}
@@ -45,20 +46,20 @@ class Config:
     collector_url: str = DEFAULT_COLLECTOR_URL
     encoding: str = DEFAULT_ENCODING
     sampler: Sampler = field(default_factory=ConstSampler)
-    propagation: str = "b3"
-    trace_id_128bit: bool = False
-    supports_join: bool = True
-    max_tag_value_length: int = 16384
+    propagation: str = defaults.PROPAGATION
+    trace_id_128bit: bool = defaults.TRACE_ID_128BIT
+    supports_join: bool = defaults.SUPPORTS_JOIN
+    max_tag_value_length: int = defaults.MAX_TAG_VALUE_LENGTH
     local_ip: Optional[str] = None
     local_port: Optional[int] = None
-    max_queue_size: int = 10000
-    message_max_bytes: int = 500000
-    flush_interval: float = 1.0
-    timeout: float = 10.0
-    connect_timeout: float = 2.0
-    close_timeout: float = 2.0
+    max_queue_size: int = defaults.MAX_QUEUE_SIZE
+    message_max_bytes: int = defaults.MESSAGE_MAX_BYTES
+    flush_interval: float = defaults.FLUSH_INTERVAL
+    timeout: float = defaults.TIMEOUT
+    connect_timeout: float = defaults.CONNECT_TIMEOUT
+    close_timeout: float = defaults.CLOSE_TIMEOUT
     headers: Dict[str, str] = field(default_factory=dict, repr=False)
-    verify: Union[bool, str] = True
+    verify: Union[bool, str] = defaults.VERIFY
 
     @classmethod
     def resolve(cls, environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
@@ -83,7 +84,7 @@ def _pick(
     return None, None
 
 
-MIN_MESSAGE_MAX_BYTES = 1024
+MIN_MESSAGE_MAX_BYTES = defaults.MIN_MESSAGE_MAX_BYTES
 
 
 def parse_bool(name: str, value: Any, env: Optional[str] = None) -> bool:
@@ -312,33 +313,37 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
         param, param_src = _pick(
             "sampler_param", options.get("sampler_param"), ("ZIPKIN_SAMPLER_PARAM",), env
         )
-        out["sampler"] = build_sampler(kind or "const", param, kind_src, param_src)
+        out["sampler"] = build_sampler(kind or defaults.SAMPLER, param, kind_src, param_src)
 
     value, src = _pick("propagation", options.get("propagation"), ("ZIPKIN_PROPAGATION",), env)
-    out["propagation"] = _choice("propagation", value or "b3", src, PROPAGATIONS)
+    out["propagation"] = _choice("propagation", value or defaults.PROPAGATION, src, PROPAGATIONS)
 
     for name, env_name, default in (
-        ("trace_id_128bit", "ZIPKIN_TRACE_ID_128BIT", False),
-        ("supports_join", "ZIPKIN_SUPPORTS_JOIN", True),
+        ("trace_id_128bit", "ZIPKIN_TRACE_ID_128BIT", defaults.TRACE_ID_128BIT),
+        ("supports_join", "ZIPKIN_SUPPORTS_JOIN", defaults.SUPPORTS_JOIN),
     ):
         value, src = _pick(name, options.get(name), (env_name,), env)
         out[name] = default if value is None else parse_bool(name, value, src)
 
     for name, env_name, int_default, minimum in (
-        ("max_tag_value_length", "ZIPKIN_MAX_TAG_VALUE_LENGTH", 16384, 1),
-        ("max_queue_size", "ZIPKIN_MAX_QUEUE_SIZE", 10000, 1),
-        # below this not even a small span fits in a message
-        ("message_max_bytes", "ZIPKIN_MESSAGE_MAX_BYTES", 500000, MIN_MESSAGE_MAX_BYTES),
+        ("max_tag_value_length", "ZIPKIN_MAX_TAG_VALUE_LENGTH", defaults.MAX_TAG_VALUE_LENGTH, 1),
+        ("max_queue_size", "ZIPKIN_MAX_QUEUE_SIZE", defaults.MAX_QUEUE_SIZE, 1),
+        (
+            "message_max_bytes",
+            "ZIPKIN_MESSAGE_MAX_BYTES",
+            defaults.MESSAGE_MAX_BYTES,
+            MIN_MESSAGE_MAX_BYTES,
+        ),
     ):
         value, src = _pick(name, options.get(name), (env_name,), env)
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         out[name] = int_default if value is None else _number(name, value, src, int, minimum, what)
 
     for name, env_name, float_default in (
-        ("flush_interval", "ZIPKIN_FLUSH_INTERVAL", 1.0),
-        ("timeout", "ZIPKIN_TIMEOUT", 10.0),
-        ("connect_timeout", "ZIPKIN_CONNECT_TIMEOUT", 2.0),
-        ("close_timeout", "ZIPKIN_CLOSE_TIMEOUT", 2.0),
+        ("flush_interval", "ZIPKIN_FLUSH_INTERVAL", defaults.FLUSH_INTERVAL),
+        ("timeout", "ZIPKIN_TIMEOUT", defaults.TIMEOUT),
+        ("connect_timeout", "ZIPKIN_CONNECT_TIMEOUT", defaults.CONNECT_TIMEOUT),
+        ("close_timeout", "ZIPKIN_CLOSE_TIMEOUT", defaults.CLOSE_TIMEOUT),
     ):
         value, src = _pick(name, options.get(name), (env_name,), env)
         out[name] = float_default if value is None else _positive_float(name, value, src)
@@ -357,6 +362,6 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
     out["headers"] = {} if value is None else parse_headers("headers", value, src)
 
     value, src = _pick("verify", options.get("verify"), ("ZIPKIN_VERIFY",), env)
-    out["verify"] = True if value is None else parse_verify("verify", value, src)
+    out["verify"] = defaults.VERIFY if value is None else parse_verify("verify", value, src)
 
     return Config(**out)

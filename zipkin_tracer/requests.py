@@ -13,7 +13,7 @@ headers. With ``stream=True`` the span ends when the headers arrive.
 Requests that already carry the header ``b3: 0`` are not traced: that header
 says "do not trace this", and it is what our reporter sends with its own POSTs
 to the collector, so the tracer never traces itself. Neither are calls made
-on the reporter's own thread (``transport.base.is_tracing_suppressed``).
+on the reporter's own thread (``TRACING_SUPPRESSED`` is set there).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import requests
 
 import opentracing
 from opentracing import Format, Span, Tracer, tags
-from zipkin_tracer.transport.base import is_tracing_suppressed
+from zipkin_tracer._instrumentation import is_tracing_suppressed, record_error
 
 __all__ = ["TracingSession", "default_operation_name", "install", "uninstall"]
 
@@ -117,21 +117,6 @@ def _start_span(request: requests.PreparedRequest, options: _Options) -> Optiona
     return span
 
 
-def _record_exception(span: Span, error: BaseException) -> None:
-    try:
-        span.set_tag(tags.ERROR, True)
-        span.log_kv(
-            {
-                "event": tags.ERROR,
-                "error.kind": type(error).__name__,
-                "error.object": error,
-                "message": str(error),
-            }
-        )
-    except Exception:
-        _log.debug("could not record an error on the client span", exc_info=True)
-
-
 def _record_response(span: Span, response: requests.Response) -> None:
     try:
         # After redirects, history[0] is this exchange's own response.
@@ -161,7 +146,7 @@ def _traced_send(
         response = send(request, **kwargs)
     except BaseException as error:
         if isinstance(error, Exception):
-            _record_exception(span, error)
+            record_error(span, error, _log, "client span")
         _finish(span)
         raise
     _record_response(span, response)

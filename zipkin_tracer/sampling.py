@@ -9,14 +9,30 @@ obeyed as it is.
 from __future__ import annotations
 
 import abc
+import logging
 import math
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable, Optional
 
 from zipkin_tracer.ids import MASK_64
 
 __all__ = ["ConstSampler", "ProbabilisticSampler", "RateLimitingSampler", "Sampler"]
+
+logger = logging.getLogger(__name__)
+
+#: The tag that forces (> 0: sampled and debug) or stops (<= 0) recording.
+SAMPLING_PRIORITY = "sampling.priority"
+
+
+def priority_decision(value: Any) -> Optional[bool]:
+    """A ``sampling.priority`` value as a decision: True (> 0), False (<= 0),
+    or None for a value that is not a number (ignored, logged at DEBUG)."""
+    try:
+        return int(value) > 0
+    except (TypeError, ValueError, OverflowError):
+        logger.debug("ignored sampling.priority %r", value)
+        return None
 
 
 class Sampler(abc.ABC):

@@ -1,4 +1,4 @@
-"""ZipkinSpanContext and ZipkinSpan: what the application thread records.
+"""ZipkinSpan and UnsampledSpan: what the application thread records.
 
 A span only *records* (raw tags, raw log dicts, integer microsecond times);
 turning that into Zipkin's model happens later, on the reporter's worker,
@@ -9,123 +9,54 @@ still carries a context that propagates.
 from __future__ import annotations
 
 import logging
+import numbers
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set, Tuple
 
-from opentracing import Span, SpanContext
-from zipkin_tracer.ids import format_span_id, format_trace_id
+from opentracing import Span
+from zipkin_tracer.context import ZipkinSpanContext
+from zipkin_tracer.sampling import SAMPLING_PRIORITY, priority_decision
 
 if TYPE_CHECKING:
     from zipkin_tracer.tracer import ZipkinTracer
 
 logger = logging.getLogger(__name__)
 
-_EMPTY: Dict[str, str] = {}
 _monotonic_ns = time.monotonic_ns
 _time_ns = time.time_ns
 
-SAMPLING_PRIORITY = "sampling.priority"
+__all__ = ["SAMPLING_PRIORITY", "UnsampledSpan", "ZipkinSpan", "ZipkinSpanContext"]
+
+_warned_times: Set[str] = set()
 
 
-class ZipkinSpanContext(SpanContext):
-    """The propagated state of a span: IDs, sampling decision, baggage.
+def epoch_us(what: str, seconds: Any) -> Optional[int]:
+    """``seconds`` since the epoch as integer µs; None when it is not a finite real number.
 
-    ``sampled`` is tri-state: True (record), False (don't), None (deferred:
-    only on extracted contexts). ``trace_id == 0`` marks a context extracted
-    without IDs (a bare sampling decision or baggage); a span started from it
-    begins a new trace that keeps the decision and the baggage.
-    ``remote`` is True for contexts that came from ``extract``.
-    Contexts are treated as immutable; baggage changes make a new one.
+    ``start_time`` and ``finish_time`` share this: NaN, infinities, strings,
+    bools and other non-numbers fall back to the clock (the first of each
+    logged at WARNING), instead of raising into the application. A finite time
+    too large for Zipkin is kept here and dropped at encoding, counted
+    ``encode_failed``.
     """
-
-    __slots__ = ("trace_id", "span_id", "parent_id", "sampled", "debug", "_baggage", "remote")
-
-    def __init__(
-        self,
-        trace_id: int,
-        span_id: int,
-        parent_id: Optional[int] = None,
-        sampled: Optional[bool] = True,
-        debug: bool = False,
-        baggage: Optional[Dict[str, str]] = None,
-        remote: bool = False,
-    ) -> None:
-        self.trace_id = trace_id
-        self.span_id = span_id
-        self.parent_id = parent_id
-        self.sampled = sampled
-        self.debug = debug
-        self._baggage = baggage if baggage is not None else _EMPTY
-        self.remote = remote
-
-    @property
-    def baggage(self) -> Dict[str, str]:
-        return self._baggage
-
-    @property
-    def has_ids(self) -> bool:
-        return self.trace_id != 0
-
-    @property
-    def trace_id_hex(self) -> str:
-        return format_trace_id(self.trace_id)
-
-    @property
-    def span_id_hex(self) -> str:
-        return format_span_id(self.span_id)
-
-    def with_baggage_item(self, key: str, value: Optional[str]) -> ZipkinSpanContext:
-        baggage = dict(self._baggage)
-        if value is None:
-            baggage.pop(key, None)
-        else:
-            baggage[key] = value
-        return ZipkinSpanContext(
-            self.trace_id,
-            self.span_id,
-            self.parent_id,
-            self.sampled,
-            self.debug,
-            baggage,
-            self.remote,
-        )
-
-    def with_sampling(self, sampled: bool, debug: bool) -> ZipkinSpanContext:
-        return ZipkinSpanContext(
-            self.trace_id,
-            self.span_id,
-            self.parent_id,
-            sampled,
-            debug,
-            self._baggage,
-            self.remote,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ZipkinSpanContext):
-            return NotImplemented
-        return (
-            self.trace_id == other.trace_id
-            and self.span_id == other.span_id
-            and self.parent_id == other.parent_id
-            and self.sampled == other.sampled
-            and self.debug == other.debug
-            and dict(self._baggage) == dict(other._baggage)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        ids = (
-            f"{self.trace_id_hex}:{self.span_id_hex}:"
-            f"{'' if self.parent_id is None else format_span_id(self.parent_id)}"
-            if self.trace_id
-            else "no-ids"
-        )
-        return (
-            f"ZipkinSpanContext({ids}, sampled={self.sampled}, debug={self.debug}, "
-            f"baggage={dict(self._baggage)!r}{', remote' if self.remote else ''})"
-        )
+    cls = seconds.__class__
+    if (
+        cls is float
+        or cls is int
+        or (isinstance(seconds, numbers.Real) and not isinstance(seconds, bool))
+    ):
+        try:
+            return int(seconds * 1_000_000)
+        except (ValueError, OverflowError, TypeError):  # NaN, ±inf, odd Real types
+            pass
+    log = logger.debug if what in _warned_times else logger.warning
+    _warned_times.add(what)
+    log(
+        "ignored %s=%r: not a finite number of seconds since the epoch; using the clock",
+        what,
+        seconds,
+    )
+    return None
 
 
 class ZipkinSpan(Span):
@@ -167,11 +98,12 @@ class ZipkinSpan(Span):
         self._context = context
         self.operation_name = operation_name
         self._start_mono = _monotonic_ns()
-        if start_time is None:
+        start_us = None if start_time is None else epoch_us("start_time", start_time)
+        if start_us is None:
             self.start_us = _time_ns() // 1000
             self._wall_start = False
         else:
-            self.start_us = int(start_time * 1_000_000)
+            self.start_us = start_us
             self._wall_start = True
         self.duration_us = 0
         self.tags: Dict[str, Any] = dict(tags) if tags and context.sampled else {}
@@ -230,15 +162,12 @@ class ZipkinSpan(Span):
         if self.finished:
             return
         self.finished = True
-        try:
-            if finish_time is not None:
-                duration = int(finish_time * 1_000_000) - self.start_us
-            elif self._wall_start:
-                duration = _time_ns() // 1000 - self.start_us
-            else:
-                duration = (_monotonic_ns() - self._start_mono) // 1000
-        except Exception:
-            logger.debug("ignored finish_time %r", finish_time, exc_info=True)
+        finish_us = None if finish_time is None else epoch_us("finish_time", finish_time)
+        if finish_us is not None:
+            duration = finish_us - self.start_us
+        elif self._wall_start:
+            duration = _time_ns() // 1000 - self.start_us
+        else:
             duration = (_monotonic_ns() - self._start_mono) // 1000
         self.duration_us = duration if duration > 0 else 1
         if self._context.sampled:
@@ -250,12 +179,10 @@ class ZipkinSpan(Span):
         """``sampling.priority`` > 0 forces sampled + debug; 0 stops recording."""
         if self.finished:
             return
-        try:
-            priority = int(value)
-        except (TypeError, ValueError):
-            logger.debug("ignored sampling.priority %r", value)
+        decision = priority_decision(value)
+        if decision is None:
             return
-        if priority > 0:
+        if decision:
             if not self._context.sampled or not self._context.debug:
                 self._context = self._context.with_sampling(True, True)
         else:
@@ -332,12 +259,7 @@ class UnsampledSpan(ZipkinSpan):
     def _set_sampling_priority(self, value: Any) -> None:
         if self.finished:
             return
-        try:
-            priority = int(value)
-        except (TypeError, ValueError):
-            logger.debug("ignored sampling.priority %r", value)
-            return
-        if priority > 0:
+        if priority_decision(value):
             start_us = self.start_us
             self.__class__ = ZipkinSpan  # type: ignore[assignment]
             span: ZipkinSpan = self  # from here on a recording span

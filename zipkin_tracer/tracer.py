@@ -21,21 +21,21 @@ from opentracing import (
 from opentracing.scope_managers.contextvars import ContextVarsScopeManager
 from zipkin_tracer import ids as _ids
 from zipkin_tracer.config import Config, resolve
+from zipkin_tracer.context import EMPTY_BAGGAGE, ZipkinSpanContext
 from zipkin_tracer.encoding import Encoder, encoder_for
 from zipkin_tracer.ids import MASK_64, generate_span_id, generate_trace_id
 from zipkin_tracer.model import Endpoint
 from zipkin_tracer.propagation.b3 import B3Propagator
 from zipkin_tracer.propagation.binary import BinaryPropagator
 from zipkin_tracer.reporting.base import SpanReporter
-from zipkin_tracer.span import _EMPTY as _EMPTY_BAGGAGE
-from zipkin_tracer.span import SAMPLING_PRIORITY, UnsampledSpan, ZipkinSpan, ZipkinSpanContext
+from zipkin_tracer.sampling import SAMPLING_PRIORITY, priority_decision
+from zipkin_tracer.span import UnsampledSpan, ZipkinSpan
 
 logger = logging.getLogger(__name__)
 
 _BINARY = BinaryPropagator()
 _new_object = object.__new__
 _monotonic_ns = time.monotonic_ns
-_NO_BAGGAGE: Dict[str, str] = _EMPTY_BAGGAGE
 
 
 def detect_local_ip() -> str:
@@ -235,11 +235,9 @@ class ZipkinTracer(Tracer):
         if debug:
             sampled = True
         if tags and SAMPLING_PRIORITY in tags:
-            try:
-                priority = int(tags[SAMPLING_PRIORITY])
-                sampled, debug = (True, True) if priority > 0 else (False, False)
-            except (TypeError, ValueError):
-                logger.debug("ignored sampling.priority %r", tags[SAMPLING_PRIORITY])
+            decision = priority_decision(tags[SAMPLING_PRIORITY])
+            if decision is not None:
+                sampled = debug = decision
         if sampled is None:
             try:
                 sampled = bool(self.sampler.is_sampled(trace_id, name))
@@ -254,7 +252,7 @@ class ZipkinTracer(Tracer):
         context.parent_id = parent_id
         context.sampled = sampled
         context.debug = debug
-        context._baggage = baggage if baggage else _NO_BAGGAGE
+        context._baggage = baggage if baggage else EMPTY_BAGGAGE
         context.remote = False
         if sampled:
             self.spans_sampled += 1

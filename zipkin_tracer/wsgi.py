@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 import opentracing
 from opentracing import Format, Scope, Span, SpanContext, Tracer, tags
+from zipkin_tracer._instrumentation import record_error
 
 __all__ = [
     "DEFAULT_EXCLUDED_PATHS",
@@ -176,18 +177,7 @@ class _RequestTrace:
         if self._failed:
             return
         self._failed = True
-        try:
-            self.span.set_tag(tags.ERROR, True)
-            self.span.log_kv(
-                {
-                    "event": tags.ERROR,
-                    "error.kind": type(error).__name__,
-                    "error.object": error,
-                    "message": str(error),
-                }
-            )
-        except Exception:
-            _log.debug("could not record an error on the server span", exc_info=True)
+        record_error(self.span, error, _log, "server span")
 
     def on_status(self, status: str, exc_info: Optional[ExcInfo]) -> None:
         try:

@@ -6,7 +6,7 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ConstSampler, ProbabilisticSampler, RateLimitingSampler
 from zipkin_tracer.config import Config, resolve
 

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from opentracing.harness.api_check import APICompatibilityCheckMixin
 from opentracing.harness.scope_check import ScopeCompatibilityCheckMixin
 from opentracing.scope_managers import ThreadLocalScopeManager
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ZipkinTracer
 
 

@@ -1,4 +1,4 @@
-"""The OpenTracing → Zipkin mapping (zipkin-mapping §4), checked on the v2 view."""
+"""The OpenTracing → Zipkin mapping, checked on the v2 view."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.zipkin_tracer.conftest import make_tracer
-from tests.zipkin_tracer.spans import T0, finished_span
+from tests.support.spans import T0, finished_span
+from tests.support.tracers import make_tracer
 from zipkin_tracer.encoding.json_v2 import span_to_dict
 
 

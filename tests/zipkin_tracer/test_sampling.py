@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import threading
-from typing import List
+from typing import Any, List
 
 import pytest
 
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ConstSampler, ProbabilisticSampler, RateLimitingSampler
 from zipkin_tracer.ids import MASK_64
+from zipkin_tracer.sampling import priority_decision
 
 
 def test_const() -> None:
@@ -85,3 +87,31 @@ def test_rate_limiting_is_thread_safe() -> None:
     for thread in threads:
         thread.join()
     assert sum(results) == 100
+
+
+@pytest.mark.parametrize(
+    ("value", "decision"),
+    [
+        (1, True),
+        ("2", True),
+        (0, False),
+        (-1, False),
+        ("x", None),
+        (None, None),
+        (float("inf"), None),
+        (float("nan"), None),
+    ],
+)
+def test_priority_decision_is_parsed_in_one_place(value: Any, decision: Any) -> None:
+    assert priority_decision(value) is decision
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), "x"])
+def test_an_unusable_sampling_priority_is_ignored_everywhere(value: Any) -> None:
+    tracer = make_tracer()
+    started = tracer.start_span("a", tags={"sampling.priority": value})
+    started.set_tag("sampling.priority", value)
+    unsampled = make_tracer(sampler="const", sampler_param="false").start_span("b")
+    unsampled.set_tag("sampling.priority", value)
+    assert started.context.sampled and not started.context.debug
+    assert not unsampled.context.sampled

@@ -11,7 +11,7 @@ import pytest
 import opentracing
 from opentracing import Format, UnsupportedFormatException, child_of, follows_from
 from opentracing.scope_managers import ThreadLocalScopeManager
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ConstSampler, ZipkinSpanContext, ZipkinTracer
 from zipkin_tracer import tracer as tracer_module
 from zipkin_tracer.reporting.base import SpanReporter

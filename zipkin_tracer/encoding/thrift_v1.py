@@ -30,7 +30,7 @@ import ipaddress
 import struct
 import threading
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Collection, Dict, List, Optional, Sequence, Tuple
 
 from zipkin_tracer.encoding.base import Encoder
 from zipkin_tracer.ids import MASK_64, to_signed64
@@ -41,7 +41,7 @@ from zipkin_tracer.model import (
     SERVER,
     Endpoint,
     ZipkinModelSpan,
-    simple_mapping,
+    fields,
     to_model,
 )
 
@@ -175,7 +175,7 @@ def write_span(
         model.timestamp,
         model.duration,
         model.annotations,
-        list(model.tags.items()),
+        model.tags.items(),
         None if remote is None or model.kind is None else endpoint_bytes(remote),
         model.debug,
         model.shared,
@@ -215,7 +215,7 @@ def _write_span(
     timestamp: int,
     duration: int,
     annotations: List[Tuple[int, str]],
-    tags: List[Tuple[str, str]],
+    tags: Collection[Tuple[str, str]],
     remote: Optional[bytes],
     debug: bool,
     shared: bool,
@@ -390,27 +390,35 @@ class ThriftV1Encoder(Encoder):
     def encode_span(self, span: Any) -> bytes:
         if not self.fast:
             return self.dump(self.to_thrift(span))
-        tracer = span._tracer
-        simple = simple_mapping(span, tracer.max_tag_value_length)
-        if simple is None:
-            model = to_model(span)
-            return write_span(model, self.endpoint_bytes, self._local(model.local_endpoint))
-        kind, tags, annotations = simple
-        context = span._context
-        return _write_span(
-            context.trace_id,
-            context.parent_id,
-            context.span_id,
+        (
+            trace_id,
+            span_id,
+            parent_id,
+            name,
             kind,
-            span.operation_name,
-            span.start_us,
-            span.duration_us,
+            timestamp,
+            duration,
+            local,
+            remote,
             annotations,
             tags,
-            None,
-            context.debug,
-            span.shared and kind == SERVER,
-            self._local(tracer.local_endpoint),
+            debug,
+            shared,
+        ) = fields(span)
+        return _write_span(
+            trace_id,
+            parent_id,
+            span_id,
+            kind,
+            name,
+            timestamp,
+            duration,
+            annotations,
+            tags.items(),
+            None if remote is None or kind is None else self.endpoint_bytes(remote),
+            debug,
+            shared,
+            self._local(local),
         )
 
     def message_size(self, span_sizes: Sequence[int]) -> int:

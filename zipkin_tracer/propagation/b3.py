@@ -1,6 +1,6 @@
 """B3 propagation for ``Format.HTTP_HEADERS`` and ``Format.TEXT_MAP``.
 
-Extract (follows Brave, see docs and zipkin-mapping §5):
+Extract (follows Brave):
 
 * header names are matched case-insensitively; for a name that appears more
   than once (in different cases) the first one seen wins;
@@ -35,8 +35,8 @@ from typing import Any, Dict, Optional, Tuple
 from urllib.parse import quote, unquote
 
 from opentracing import InvalidCarrierException
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.ids import format_span_id, format_trace_id
-from zipkin_tracer.span import ZipkinSpanContext
 
 logger = logging.getLogger(__name__)
 

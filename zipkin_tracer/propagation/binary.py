@@ -13,8 +13,8 @@ import json
 from typing import Any, Optional
 
 from opentracing import InvalidCarrierException, SpanContextCorruptedException
+from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.propagation.b3 import B3Propagator
-from zipkin_tracer.span import ZipkinSpanContext
 
 _TEXT = B3Propagator(single=True, http=False)
 

@@ -8,19 +8,9 @@ reporter. Only the reporter's worker calls :meth:`Sender.send`.
 from __future__ import annotations
 
 import abc
-import contextvars
 from typing import Optional
 
-#: Set on the reporter's worker thread: instrumentation (e.g. of ``requests``)
-#: must not trace the reporter's own calls, or every POST would make a span.
-TRACING_SUPPRESSED: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "zipkin_tracer_tracing_suppressed", default=False
-)
-
-
-def is_tracing_suppressed() -> bool:
-    """True on threads whose outgoing calls must not be traced."""
-    return TRACING_SUPPRESSED.get()
+from zipkin_tracer._suppression import TRACING_SUPPRESSED, is_tracing_suppressed  # noqa: F401
 
 
 class SendError(Exception):

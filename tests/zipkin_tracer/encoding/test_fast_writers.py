@@ -12,13 +12,14 @@ from typing import Any, Dict, List, Tuple
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.zipkin_tracer.conftest import make_tracer
-from tests.zipkin_tracer.encoding.test_thrift_v1 import (
+from tests.support.random_spans import SPECIAL_TAGS
+from tests.support.spans import finished_span
+from tests.support.thrift_vectors import (
     VECTOR_B_SPAN,
     vector_b_span,
     vector_b_tracer,
 )
-from tests.zipkin_tracer.spans import finished_span
+from tests.support.tracers import make_tracer
 from zipkin_tracer.encoding.json_v2 import JsonV2Encoder, _dumps, model_to_dict
 from zipkin_tracer.encoding.thrift_v1 import ThriftV1Encoder
 from zipkin_tracer.model import to_model
@@ -32,27 +33,7 @@ _values = (
     | st.floats(allow_nan=True)
     | st.binary(max_size=4)
 )
-_special = st.sampled_from(
-    [
-        ("span.kind", "client"),
-        ("span.kind", "server"),
-        ("span.kind", "producer"),
-        ("span.kind", "consumer"),
-        ("span.kind", "other"),
-        ("peer.service", "Backend"),
-        ("peer.ipv4", "172.19.0.2"),
-        ("peer.ipv4", 16909060),
-        ("peer.ipv4", "nope"),
-        ("peer.ipv6", "2001:db8::1"),
-        ("peer.port", 9000),
-        ("peer.port", 70000),
-        ("peer.hostname", "10.0.0.1"),
-        ("error", True),
-        ("error", False),
-        ("error", "boom"),
-        ("sampling.priority", 1),
-    ]
-)
+_special = st.sampled_from(SPECIAL_TAGS)
 _tags = st.dictionaries(_text, _values, max_size=4) | st.lists(_special, max_size=4).map(dict)
 _log = st.dictionaries(
     _text | st.just("event") | st.just("message"), _values, min_size=1, max_size=3

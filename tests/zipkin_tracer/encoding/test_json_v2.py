@@ -8,23 +8,15 @@ from typing import Any, Dict, List, Tuple
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.zipkin_tracer.conftest import make_tracer
-from tests.zipkin_tracer.spans import T0, finished_span
+from tests.support.spans import T0, finished_span
+from tests.support.thrift_vectors import VECTOR_B_TAGS
+from tests.support.tracers import make_tracer
 from zipkin_tracer.encoding.json_v2 import JsonV2Encoder, span_to_dict
 
 
 def test_client_span_matches_what_zipkin_reads_back_for_vector_b() -> None:
     tracer = make_tracer(service_name="Frontend", local_ip="192.168.99.1", local_port=8080)
-    span = finished_span(
-        tracer,
-        tags={
-            "span.kind": "client",
-            "http.path": "/api",
-            "peer.service": "backend",
-            "peer.ipv4": "172.19.0.2",
-            "peer.port": 9000,
-        },
-    )
+    span = finished_span(tracer, tags=dict(VECTOR_B_TAGS))
     encoded = JsonV2Encoder().encode_span(span)
     assert encoded == (
         b'{"traceId":"463ac35c9f6413ad48485a3953bb6124","parentId":"0020000000000001",'

@@ -1,4 +1,4 @@
-"""B3 extract and inject: the zipkin-mapping §5.2 vectors, then properties."""
+"""B3 extract and inject: the reference header vectors, then properties."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opentracing import Format, InvalidCarrierException
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer.propagation.b3 import B3Propagator
 from zipkin_tracer.span import ZipkinSpanContext
 

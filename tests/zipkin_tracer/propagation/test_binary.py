@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from opentracing import Format, InvalidCarrierException, SpanContextCorruptedException
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ZipkinSpanContext
 
 

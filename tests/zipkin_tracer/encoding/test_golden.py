@@ -1,0 +1,77 @@
+"""Bytes on the wire are frozen: 500 seeded random spans through every encoder.
+
+The hashes were taken from the encoders before their fast paths moved into
+``zipkin_tracer.model``; any change to the bytes of any span, in either
+encoding, with the fast path on or off, fails here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Callable, Dict, List
+
+import pytest
+
+from tests.support.random_spans import random_spans
+from zipkin_tracer.encoding.json_v2 import JsonV2Encoder, _dumps, model_to_dict, model_to_json
+from zipkin_tracer.encoding.thrift_v1 import ThriftV1Encoder
+from zipkin_tracer.model import to_model
+from zipkin_tracer.span import ZipkinSpan
+
+GOLDEN: Dict[str, str] = {
+    "json_fast": "4384882baea5ab47445af4e908d73aab6981e41694d5c6d345530263e54f032a",
+    "json_model": "4384882baea5ab47445af4e908d73aab6981e41694d5c6d345530263e54f032a",
+    "json_reference": "4384882baea5ab47445af4e908d73aab6981e41694d5c6d345530263e54f032a",
+    "thrift_fast": "5f863eb90951fac943868b02f6fb9f40b7f7663d2f653239299606e2d123b911",
+    "thrift_reference": "5f863eb90951fac943868b02f6fb9f40b7f7663d2f653239299606e2d123b911",
+}
+
+
+def _modes() -> Dict[str, Callable[[ZipkinSpan], bytes]]:
+    json_fast = JsonV2Encoder()
+    thrift_fast = ThriftV1Encoder(fast=True)
+    thrift_reference = ThriftV1Encoder(fast=False)
+    cache: Dict[object, str] = {}
+    return {
+        "json_fast": json_fast.encode_span,
+        "json_model": lambda span: model_to_json(to_model(span), cache).encode("ascii"),
+        "json_reference": lambda span: _dumps(model_to_dict(to_model(span))).encode("ascii"),
+        "thrift_fast": thrift_fast.encode_span,
+        "thrift_reference": thrift_reference.encode_span,
+    }
+
+
+def digest(encode: Callable[[ZipkinSpan], bytes], spans: List[ZipkinSpan]) -> str:
+    hasher = hashlib.sha256()
+    for span in spans:
+        data = encode(span)
+        hasher.update(len(data).to_bytes(4, "big"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def current() -> Dict[str, str]:
+    spans = random_spans()
+    return {name: digest(encode, spans) for name, encode in _modes().items()}
+
+
+@pytest.mark.parametrize("mode", sorted(GOLDEN))
+def test_bytes_match_the_golden_hash(mode: str) -> None:
+    spans = random_spans()
+    assert digest(_modes()[mode], spans) == GOLDEN[mode]
+
+
+def test_every_mode_has_a_hash() -> None:
+    assert set(GOLDEN) == set(_modes())
+
+
+def test_fast_and_reference_paths_agree_span_by_span() -> None:
+    modes = _modes()
+    for span in random_spans():
+        assert modes["json_fast"](span) == modes["json_reference"](span)
+        assert modes["thrift_fast"](span) == modes["thrift_reference"](span)
+
+
+if __name__ == "__main__":  # python -m tests.zipkin_tracer.encoding.test_golden
+    for name, value in current().items():
+        print(f'    "{name}": "{value}",')
