@@ -13,15 +13,19 @@ from typing import Any, Callable, Dict, MutableMapping, Optional
 
 import opentracing
 from opentracing import Format, Span, Tracer, tags
-from zipkin_tracer.requests import _finish, _peer_tags, _record_exception
-from zipkin_tracer.transport.base import is_tracing_suppressed
+from zipkin_tracer._instrumentation import is_tracing_suppressed, record_error
+from zipkin_tracer.requests import _finish, _peer_tags
 
 __all__ = ["finish", "record_exception", "record_status", "start"]
 
 _log = logging.getLogger(__name__)
 
-record_exception = _record_exception
 finish = _finish
+
+
+def record_exception(span: Span, error: BaseException) -> None:
+    """Tag ``error`` and log the exception on the client span; never raises."""
+    record_error(span, error, _log, "client span")
 
 
 def start(

@@ -29,7 +29,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, MutableMapping, Opt
 
 import opentracing
 from opentracing import Format, Scope, Span, SpanContext, Tracer, tags
-from zipkin_tracer.requests import _record_exception
+from zipkin_tracer._instrumentation import record_error
 from zipkin_tracer.wsgi import DEFAULT_EXCLUDED_PATHS, HTTP_ROUTE
 
 __all__ = [
@@ -165,7 +165,7 @@ class _RequestTrace:
     def fail(self, error: BaseException) -> None:
         if not self._failed:
             self._failed = True
-            _record_exception(self.span, error)
+            record_error(self.span, error, _log, "server span")
 
     def on_send(self, message: Message) -> None:
         try:

@@ -9,7 +9,7 @@ import pytest
 
 import opentracing
 from tests.support.asgi import Exchange, http_scope, run
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ZipkinTracer
 from zipkin_tracer.asgi import SPAN_SCOPE_KEY, TracingMiddleware, request_url, set_route
 from zipkin_tracer.testing import InMemoryReporter

@@ -8,7 +8,7 @@ import concurrent.futures
 import threading
 from typing import Dict, List, Optional
 
-from tests.zipkin_tracer.conftest import make_tracer
+from tests.support.tracers import make_tracer
 from zipkin_tracer import ZipkinTracer, executor_context
 from zipkin_tracer.testing import InMemoryReporter
 
