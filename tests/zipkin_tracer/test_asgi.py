@@ -394,3 +394,18 @@ def test_starlette_streaming_response(reporter: InMemoryReporter) -> None:
     for part in ("a", "b", "c"):
         assert spans[f"chunk {part}"]["parentId"] == server["id"]
     assert annotations(server) == []
+
+
+def test_a_root_path_set_by_the_server_is_not_part_of_the_route(
+    reporter: InMemoryReporter,
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    app = Starlette(routes=[Route("/users/{name}", lambda request: PlainTextResponse("hi"))])
+    tracer = make_tracer(reporter=reporter)
+    with TestClient(TracingMiddleware(app, tracer), root_path="/proxy") as client:
+        assert client.get("/proxy/users/ann").status_code == 200
+    assert only_span(reporter)["name"] == "GET /users/{name}"
