@@ -107,16 +107,47 @@ def set_route(scope: ASGIScope, route: str) -> None:
         trace.route = route
 
 
-def _starlette_route(scope: ASGIScope, root_path: str) -> Optional[str]:
-    """The matched route's template, with the prefix of any Mount it sits under."""
+def _starlette_route(scope: ASGIScope, entry: Dict[str, Any]) -> Optional[str]:
+    """The matched route's template, with the templates of the Mounts it sits under.
+
+    ``entry`` is the scope as the middleware received it (before routing).
+    """
     route = scope.get("route")
     template = getattr(route, "path", None)
     if not isinstance(template, str) or not template:
         return None
+    root_path = str(entry.get("root_path", ""))
     prefix = str(scope.get("root_path", ""))
-    if prefix.startswith(root_path):
-        prefix = prefix[len(root_path) :]
-    return prefix + template
+    if prefix == root_path:
+        return template  # not mounted: the common case
+    # Mounted: the routers rewrote the scope on the way down, so match the
+    # request again from the top with Starlette's own matching to collect the
+    # Mount templates (a Mount's matched path may hold path parameters).
+    routes = getattr(getattr(scope.get("app"), "router", None), "routes", None)
+    found = _mounted_template(routes, dict(entry, path_params={})) if routes else None
+    if found:
+        return found
+    # A mounted sub-application replaced scope["app"]: the matched prefix as is.
+    return (prefix[len(root_path) :] if prefix.startswith(root_path) else prefix) + template
+
+
+def _mounted_template(routes: Any, scope: Dict[str, Any], depth: int = 0) -> Optional[str]:
+    for candidate in routes:
+        try:
+            match, child = candidate.matches(scope)
+        except Exception:
+            return None
+        if getattr(match, "name", "") != "FULL":
+            continue
+        path = getattr(candidate, "path", None)
+        if not isinstance(path, str):
+            return None
+        inner = getattr(candidate, "routes", None)
+        if inner and depth < 8:
+            rest = _mounted_template(inner, {**scope, **child}, depth + 1)
+            return path + rest if rest else None
+        return path
+    return None
 
 
 class _RequestTrace:
@@ -125,7 +156,7 @@ class _RequestTrace:
     __slots__ = (
         "tracer",
         "span",
-        "root_path",
+        "entry",
         "route",
         "status",
         "trailers",
@@ -135,10 +166,10 @@ class _RequestTrace:
         "_finished",
     )
 
-    def __init__(self, tracer: Tracer, span: Span, root_path: str) -> None:
+    def __init__(self, tracer: Tracer, span: Span, entry: Dict[str, Any]) -> None:
         self.tracer = tracer
         self.span = span
-        self.root_path = root_path
+        self.entry = entry
         self.route: Optional[str] = None
         self.status: Optional[int] = None
         self.trailers = False
@@ -203,7 +234,7 @@ class _RequestTrace:
             return
         self._finished = True
         try:
-            route = self.route or _starlette_route(scope, self.root_path)
+            route = self.route or _starlette_route(scope, self.entry)
             if route:
                 self.span.set_operation_name(f"{default_operation_name(scope)} {route}")
                 self.span.set_tag(HTTP_ROUTE, route)
@@ -285,7 +316,7 @@ class TracingMiddleware:
         except Exception:
             _log.debug("could not start a server span; serving untraced", exc_info=True)
             return None
-        trace = _RequestTrace(tracer, span, str(scope.get("root_path", "")))
+        trace = _RequestTrace(tracer, span, dict(scope))  # before routing rewrites it
         scope[SPAN_SCOPE_KEY] = span
         scope[_TRACE_SCOPE_KEY] = trace
         if self._start_span_cb is not None:

@@ -409,3 +409,30 @@ def test_a_root_path_set_by_the_server_is_not_part_of_the_route(
     with TestClient(TracingMiddleware(app, tracer), root_path="/proxy") as client:
         assert client.get("/proxy/users/ann").status_code == 200
     assert only_span(reporter)["name"] == "GET /users/{name}"
+
+
+def test_mount_templates_with_parameters_and_mounted_apps(reporter: InMemoryReporter) -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+    from starlette.testclient import TestClient
+
+    def ok(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    sub_app = Starlette(routes=[Route("/status", ok)])
+    app = Starlette(
+        routes=[
+            Mount(
+                "/orgs/{org}", routes=[Mount("/users/{name}", routes=[Route("/posts/{n:int}", ok)])]
+            ),
+            Mount("/sub", app=sub_app),
+        ]
+    )
+    tracer = make_tracer(reporter=reporter)
+    with TestClient(TracingMiddleware(app, tracer)) as client:
+        assert client.get("/orgs/acme/users/ann/posts/3").status_code == 200
+        assert client.get("/sub/status").status_code == 200
+    nested, mounted_app = (span["name"] for span in reporter.json_spans())
+    assert nested == "GET /orgs/{org}/users/{name}/posts/{n:int}"  # no values in the name
+    assert mounted_app == "GET /sub/status"
