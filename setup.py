@@ -1,4 +1,9 @@
-"""Packaging for the opentracing API and the Zipkin tracer (one distribution)."""
+"""Packaging for the Zipkin tracer.
+
+The OpenTracing API in ``opentracing/`` is its own distribution (named
+``opentracing``, built by ``opentracing/pyproject.toml``), so libraries that depend on
+``opentracing`` share it with the tracer instead of overwriting its files.
+"""
 
 import os
 import re
@@ -36,17 +41,19 @@ class BuildPyWithIdl(build_py):
 setup(
     name="zipkin-opentracing",
     version=VERSION,
-    description="OpenTracing API for Python and a Zipkin tracer (B3, Thrift v1 and JSON v2)",
+    description="A Zipkin tracer for the OpenTracing API (B3, Thrift v1 and JSON v2)",
     long_description=read("README.rst"),
     long_description_content_type="text/x-rst",
     license="Apache-2.0",
     python_requires=">=3.9",
-    packages=find_packages(include=["opentracing", "opentracing.*", "zipkin_tracer", "zipkin_tracer.*"]),
-    package_data={"opentracing": ["py.typed"], "zipkin_tracer": ["py.typed"]},
+    packages=find_packages(include=["zipkin_tracer", "zipkin_tracer.*"]),
+    package_data={"zipkin_tracer": ["py.typed"]},
     include_package_data=False,
     zip_safe=False,
     cmdclass={"build_py": BuildPyWithIdl},
     install_requires=[
+        # Ours (opentracing/) or PyPI's 2.4.0: the tracer runs on both.
+        "opentracing>=2.4,<3",
         "requests>=2.25,<3",
         "thriftpy2>=0.4.16,<0.8",
     ],
@@ -62,14 +69,19 @@ setup(
             "build",
             "flask>=2",
             "pyyaml",
-            # basictracer itself is installed by `make bootstrap` with --no-deps:
-            # it depends on PyPI's opentracing, which would shadow ours.
-            "six>=1.10",
+            "basictracer==3.2.0",
             # basictracer's generated protobuf code needs the pure-Python
             # protobuf runtime (tests/conftest.py selects it).
             "protobuf",
             "gevent",
             "tornado>=6",
+            # interop tests: a real OpenTelemetry service in another process
+            "opentelemetry-sdk>=1.20",
+            "opentelemetry-exporter-zipkin-json>=1.20",
+            "opentelemetry-propagator-b3>=1.20",
+            "opentelemetry-instrumentation-wsgi>=0.41b0",
+            "opentelemetry-instrumentation-requests>=0.41b0",
+            "tox>=4",
             # the async integrations and the real servers their tests run
             "httpx>=0.24",
             "aiohttp>=3.8",
@@ -82,18 +94,13 @@ setup(
         "asgi": [],
         "httpx": ["httpx>=0.24"],
         "aiohttp": ["aiohttp>=3.8"],
-        # jaeger-client is installed by `make bench` with --no-deps: its
-        # dependency on PyPI's opentracing would shadow ours. These are the
-        # rest of what it needs.
         "bench": [
+            "jaeger-client==4.8.0",
             "py_zipkin>=1.2,<2",
             "opentelemetry-sdk>=1.20",
             "opentelemetry-exporter-zipkin-json>=1.20",
             "psutil>=5",
             "tornado>=6,<7",
-            "threadloop>=1,<2",
-            "thrift>=0.13",
-            "six",
         ],
     },
     classifiers=[

@@ -12,6 +12,9 @@ import pytest
 # basictracer's generated protobuf module predates protobuf 4's C runtime.
 os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
 
+# tests/ecosystem needs the contrib libraries its tox env installs (`make ecosystem`).
+collect_ignore = [] if os.environ.get("ECOSYSTEM_TESTS") else ["ecosystem"]
+
 _SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "zipkin_server.py"
 _spec = importlib.util.spec_from_file_location("zipkin_server", _SCRIPT)
 assert _spec is not None and _spec.loader is not None

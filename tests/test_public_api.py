@@ -19,6 +19,7 @@ README = Path(__file__).resolve().parents[1] / "README.rst"
 PUBLIC: Dict[str, Tuple[str, ...]] = {
     "zipkin_tracer": (
         "ConstSampler",
+        "ParentBasedSampler",
         "ProbabilisticSampler",
         "RateLimitingSampler",
         "Sampler",
@@ -31,11 +32,19 @@ PUBLIC: Dict[str, Tuple[str, ...]] = {
     "zipkin_tracer.span": ("ZipkinSpan", "ZipkinSpanContext", "UnsampledSpan"),
     "zipkin_tracer.sampling": (
         "ConstSampler",
+        "ParentBasedSampler",
         "ProbabilisticSampler",
         "RateLimitingSampler",
         "Sampler",
     ),
-    "zipkin_tracer.propagation": ("B3Propagator", "BinaryPropagator"),
+    "zipkin_tracer.propagation": (
+        "B3Propagator",
+        "BaggagePropagator",
+        "BinaryPropagator",
+        "CompositePropagator",
+        "JaegerPropagator",
+        "TraceContextPropagator",
+    ),
     "zipkin_tracer.encoding": ("Encoder", "encoder_for"),
     "zipkin_tracer.encoding.json_v2": ("JsonV2Encoder", "span_to_dict"),
     "zipkin_tracer.encoding.thrift_v1": ("ThriftV1Encoder", "idl_path", "load_thrift"),

@@ -5,6 +5,7 @@ import logging
 from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.sampling import (
     ConstSampler,
+    ParentBasedSampler,
     ProbabilisticSampler,
     RateLimitingSampler,
     Sampler,
@@ -16,6 +17,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ConstSampler",
+    "ParentBasedSampler",
     "ProbabilisticSampler",
     "RateLimitingSampler",
     "Sampler",

@@ -25,8 +25,8 @@ def record_error(span: Span, error: BaseException, log: logging.Logger, what: st
             {
                 "event": tags.ERROR,
                 "error.kind": type(error).__name__,
+                # The text once: the error tag and the annotation read it from here.
                 "error.object": error,
-                "message": str(error),
             }
         )
     except Exception:

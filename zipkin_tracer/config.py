@@ -16,11 +16,14 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from zipkin_tracer import defaults
+from zipkin_tracer.propagation import composite
 from zipkin_tracer.sampling import (
+    OTEL_SAMPLERS,
     ConstSampler,
     ProbabilisticSampler,
     RateLimitingSampler,
     Sampler,
+    otel_sampler,
 )
 
 logger = logging.getLogger(__name__)
@@ -31,7 +34,6 @@ DEFAULT_SERVICE_NAME = defaults.SERVICE_NAME
 DEFAULT_COLLECTOR_URL = defaults.COLLECTOR_URL
 ENCODINGS = ("json", "thrift")
 DEFAULT_ENCODING = defaults.ENCODING
-PROPAGATIONS = ("b3", "b3-single")
 SAMPLER_TYPES = ("const", "probabilistic", "ratelimiting")
 _PATH_ENCODING = {"/api/v2/spans": "json", "/api/v1/spans": "thrift"}
 _TRUE = ("true", "1", "yes", "on")
@@ -46,7 +48,7 @@ class Config:
     collector_url: str = DEFAULT_COLLECTOR_URL
     encoding: str = DEFAULT_ENCODING
     sampler: Sampler = field(default_factory=ConstSampler)
-    propagation: str = defaults.PROPAGATION
+    propagation: Tuple[str, ...] = defaults.PROPAGATION
     trace_id_128bit: bool = defaults.TRACE_ID_128BIT
     supports_join: bool = defaults.SUPPORTS_JOIN
     max_tag_value_length: int = defaults.MAX_TAG_VALUE_LENGTH
@@ -60,6 +62,7 @@ class Config:
     close_timeout: float = defaults.CLOSE_TIMEOUT
     headers: Dict[str, str] = field(default_factory=dict, repr=False)
     verify: Union[bool, str] = defaults.VERIFY
+    disabled: bool = defaults.DISABLED
 
     @classmethod
     def resolve(cls, environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
@@ -243,6 +246,30 @@ def build_sampler(
         raise ValueError(f"{label} for {sampler_type} must be {allowed}, got {param!r}")
 
 
+def resolve_propagation(value: Any, env: Optional[str]) -> Tuple[str, ...]:
+    """Names from the option or ``ZIPKIN_PROPAGATION`` (legacy "b3"), or ``OTEL_PROPAGATORS``."""
+    try:
+        return composite.parse_names(value, legacy=env != "OTEL_PROPAGATORS")
+    except ValueError as error:
+        raise ValueError(f"{_source('propagation', env)} {error}")
+
+
+def resolve_otel_sampler(name: str, arg: Any, arg_env: Optional[str]) -> Sampler:
+    """``OTEL_TRACES_SAMPLER`` (+ its argument), errors naming the variable."""
+    lowered = name.strip().lower()
+    if lowered not in OTEL_SAMPLERS:
+        raise ValueError(
+            f"$OTEL_TRACES_SAMPLER must be one of {', '.join(OTEL_SAMPLERS)}; got {name!r}"
+        )
+    try:
+        return otel_sampler(lowered, arg)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{_source('sampler_param', arg_env)} for {lowered} must be a ratio between 0 and 1, "
+            f"got {arg!r}"
+        )
+
+
 def _local_ip(name: str, value: Any, env: Optional[str]) -> str:
     try:
         return str(ipaddress.ip_address(str(value).strip()))
@@ -309,20 +336,35 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
             f"RateLimitingSampler, ...) or one of {', '.join(SAMPLER_TYPES)}; got {sampler!r}"
         )
     else:
-        kind, kind_src = _pick("sampler", sampler, ("ZIPKIN_SAMPLER",), env)
-        param, param_src = _pick(
-            "sampler_param", options.get("sampler_param"), ("ZIPKIN_SAMPLER_PARAM",), env
+        kind, kind_src = _pick("sampler", sampler, ("ZIPKIN_SAMPLER", "OTEL_TRACES_SAMPLER"), env)
+        # the parameter comes from the same family of variables as the sampler
+        param_envs = (
+            ("OTEL_TRACES_SAMPLER_ARG",)
+            if kind_src == "OTEL_TRACES_SAMPLER"
+            else ("ZIPKIN_SAMPLER_PARAM",)
         )
-        out["sampler"] = build_sampler(kind or defaults.SAMPLER, param, kind_src, param_src)
+        param, param_src = _pick("sampler_param", options.get("sampler_param"), param_envs, env)
+        if kind_src == "OTEL_TRACES_SAMPLER" or (
+            isinstance(kind, str) and kind.strip().lower() in OTEL_SAMPLERS
+        ):
+            out["sampler"] = resolve_otel_sampler(kind, param, param_src)
+        else:
+            out["sampler"] = build_sampler(kind or defaults.SAMPLER, param, kind_src, param_src)
 
-    value, src = _pick("propagation", options.get("propagation"), ("ZIPKIN_PROPAGATION",), env)
-    out["propagation"] = _choice("propagation", value or defaults.PROPAGATION, src, PROPAGATIONS)
+    value, src = _pick(
+        "propagation",
+        options.get("propagation"),
+        ("ZIPKIN_PROPAGATION", "OTEL_PROPAGATORS"),
+        env,
+    )
+    out["propagation"] = defaults.PROPAGATION if value is None else resolve_propagation(value, src)
 
-    for name, env_name, default in (
-        ("trace_id_128bit", "ZIPKIN_TRACE_ID_128BIT", defaults.TRACE_ID_128BIT),
-        ("supports_join", "ZIPKIN_SUPPORTS_JOIN", defaults.SUPPORTS_JOIN),
+    for name, env_names, default in (
+        ("trace_id_128bit", ("ZIPKIN_TRACE_ID_128BIT",), defaults.TRACE_ID_128BIT),
+        ("supports_join", ("ZIPKIN_SUPPORTS_JOIN",), defaults.SUPPORTS_JOIN),
+        ("disabled", ("ZIPKIN_DISABLED", "OTEL_SDK_DISABLED"), defaults.DISABLED),
     ):
-        value, src = _pick(name, options.get(name), (env_name,), env)
+        value, src = _pick(name, options.get(name), env_names, env)
         out[name] = default if value is None else parse_bool(name, value, src)
 
     for name, env_name, int_default, minimum in (
@@ -346,6 +388,11 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
         ("close_timeout", "ZIPKIN_CLOSE_TIMEOUT", defaults.CLOSE_TIMEOUT),
     ):
         value, src = _pick(name, options.get(name), (env_name,), env)
+        if value is None and name == "timeout":
+            # the OpenTelemetry specification's unit: milliseconds
+            value, src = _pick(name, None, ("OTEL_EXPORTER_ZIPKIN_TIMEOUT",), env)
+            if value is not None:
+                value = _positive_float(name, value, src) / 1000.0
         out[name] = float_default if value is None else _positive_float(name, value, src)
 
     value, src = _pick("local_ip", options.get("local_ip"), ("ZIPKIN_LOCAL_IP",), env)

@@ -24,13 +24,24 @@ class ZipkinSpanContext(SpanContext):
     only on extracted contexts). ``trace_id == 0`` marks a context extracted
     without IDs (a bare sampling decision or baggage); a span started from it
     begins a new trace that keeps the decision and the baggage.
-    ``remote`` is True for contexts that came from ``extract``.
+    ``remote`` is True for contexts that came from ``extract``. ``w3c`` is
+    the W3C state that travels with the trace (``tracestate``, the random
+    flag; see zipkin_tracer.propagation.tracecontext), or None.
     Contexts are immutable: ``set_baggage_item`` makes a new one, and the
     ``baggage`` of a context without any is :data:`EMPTY_BAGGAGE`, which
     refuses writes (``TypeError``) instead of leaking them into every span.
     """
 
-    __slots__ = ("trace_id", "span_id", "parent_id", "sampled", "debug", "_baggage", "remote")
+    __slots__ = (
+        "trace_id",
+        "span_id",
+        "parent_id",
+        "sampled",
+        "debug",
+        "_baggage",
+        "remote",
+        "w3c",
+    )
 
     def __init__(
         self,
@@ -41,6 +52,7 @@ class ZipkinSpanContext(SpanContext):
         debug: bool = False,
         baggage: Optional[Dict[str, str]] = None,
         remote: bool = False,
+        w3c: Any = None,
     ) -> None:
         self.trace_id = trace_id
         self.span_id = span_id
@@ -49,6 +61,7 @@ class ZipkinSpanContext(SpanContext):
         self.debug = debug
         self._baggage = baggage if baggage is not None else EMPTY_BAGGAGE
         self.remote = remote
+        self.w3c = w3c
 
     @property
     def baggage(self) -> Dict[str, str]:
@@ -80,6 +93,7 @@ class ZipkinSpanContext(SpanContext):
             self.debug,
             baggage,
             self.remote,
+            self.w3c,
         )
 
     def with_sampling(self, sampled: bool, debug: bool) -> ZipkinSpanContext:
@@ -91,6 +105,7 @@ class ZipkinSpanContext(SpanContext):
             debug,
             self._baggage,
             self.remote,
+            self.w3c,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -120,6 +135,7 @@ class ZipkinSpanContext(SpanContext):
                 self.debug,
                 baggage,
                 self.remote,
+                self.w3c,
             ),
         )
 

@@ -12,7 +12,8 @@ SERVICE_NAME = "unknown_service"
 COLLECTOR_URL = "http://localhost:9411"
 ENCODING = "json"
 SAMPLER = "const"
-PROPAGATION = "b3"
+#: OTEL_PROPAGATORS names, in order of trust: joins B3 and W3C services
+PROPAGATION = ("tracecontext", "baggage", "b3multi")
 TRACE_ID_128BIT = False
 SUPPORTS_JOIN = True
 MAX_TAG_VALUE_LENGTH = 16384
@@ -25,6 +26,7 @@ TIMEOUT = 10.0
 CONNECT_TIMEOUT = 2.0
 CLOSE_TIMEOUT = 2.0
 VERIFY = True
+DISABLED = False
 
 # -- reporter only (AsyncReporter keywords) -------------------------------------
 RETRY_TIMEOUT = 60.0

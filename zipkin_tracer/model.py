@@ -8,8 +8,8 @@ The one mapping, shared by both encoders (:func:`fields`):
   it is an IP literal, also fills the remote address;
 * ``error``: False, None, 0, "" or "false" is dropped (Zipkin flags any
   ``error`` tag); a
-  true one becomes the logged message (``message``, else ``error.object``)
-  or "true"; any other value is kept as text;
+  true one becomes the most informative logged error text, with its kind
+  (``RuntimeError: inventory on fire``), or "true"; any other value is kept as text;
 * ``sampling.priority`` is never a tag;
 * every other tag becomes a string (bools lowercase), truncated to
   ``max_tag_value_length`` characters;
@@ -244,16 +244,48 @@ def _is_false(value: Any) -> bool:
 
 
 def _error_message(logs: List[Tuple[int, Dict[str, Any]]], limit: int) -> str:
+    """The ``error`` tag for ``error=True``: the most informative of the error logs.
+
+    Instrumentation logs an error in pieces (grpcio-opentracing logs the exception
+    class first and the message later), so every error log is read. A log's text is
+    its ``message``, else its ``error.object`` text (an RPC error's ``details()``);
+    its kind is the RPC status code, else ``error.kind``, else the exception class.
+    The longest text wins, prefixed with its kind (``RuntimeError: inventory on fire``)
+    unless the kind would take more than half of ``limit``.
+    """
+    best_kind, best_text, first_kind = "", "", ""
     for _, fields in logs:
-        if fields.get("event") == "error" or "error.object" in fields or "error.kind" in fields:
-            message = fields.get("message")
-            if message:
-                return to_text(message, limit)
-            error = fields.get("error.object")
-            if error is not None:
-                text = to_text(error, limit)
-                return text or type(error).__name__
-    return "true"
+        is_error = fields.get("event") == "error" or "error.object" in fields
+        if not (is_error or "error.kind" in fields):
+            continue
+        error = fields.get("error.object")
+        kind = text = ""
+        if isinstance(error, BaseException):
+            try:  # grpc.RpcError is also a grpc.Call: code() and details()
+                details = error.details()  # type: ignore[attr-defined]
+                if isinstance(details, str) and details:
+                    text = details
+                    kind = to_text(error.code(), limit)  # type: ignore[attr-defined]
+            except Exception:
+                pass
+        message = fields.get("message")
+        if not text and message:
+            text = to_text(message, limit)
+        if not text and error is not None and not isinstance(error, type):
+            text = to_text(error, limit)
+        if not kind and fields.get("error.kind"):
+            kind = to_text(fields["error.kind"], limit)
+        if not kind and error is not None:
+            kind = error.__name__ if isinstance(error, type) else type(error).__name__
+        first_kind = first_kind or kind
+        if len(text) > len(best_text):
+            best_kind, best_text = kind, text
+    if not best_text:
+        return first_kind or "true"
+    # The kind prefixes the text unless it would fill more than half the room.
+    if best_kind and not best_text.startswith(best_kind) and len(best_kind) + 2 <= limit // 2:
+        best_text = f"{best_kind}: {best_text}"
+    return best_text[:limit]
 
 
 #: Zipkin times are int64 microseconds (Thrift i64, a Java long in JSON).

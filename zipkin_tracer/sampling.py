@@ -2,8 +2,9 @@
 
 A sampler only runs for a trace that has no decision yet: a root span, or a
 span continuing an extracted context that deferred the decision. A decision
-that arrives with an extracted context (``X-B3-Sampled``, ``b3``, debug) is
-obeyed as it is.
+that arrives with an extracted context (``X-B3-Sampled``, ``b3``,
+``traceparent``'s sampled flag, debug) is obeyed as it is, unless a
+:class:`ParentBasedSampler` is told to overrule a caller's decision.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from typing import Any, Callable, Optional
 
 from zipkin_tracer.ids import MASK_64
 
-__all__ = ["ConstSampler", "ProbabilisticSampler", "RateLimitingSampler", "Sampler"]
+__all__ = [
+    "ConstSampler",
+    "OTEL_SAMPLERS",
+    "ParentBasedSampler",
+    "ProbabilisticSampler",
+    "RateLimitingSampler",
+    "Sampler",
+    "otel_sampler",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -141,3 +150,96 @@ class RateLimitingSampler(Sampler):
 
     def __repr__(self) -> str:
         return f"RateLimitingSampler({self.max_traces_per_second})"
+
+
+class ParentBasedSampler(Sampler):
+    """Honours a remote parent's decision; samples a root with ``root``.
+
+    OpenTelemetry's parent-based sampler. A caller's decision (a sampled or
+    not-sampled flag) is kept unless ``remote_parent_sampled`` /
+    ``remote_parent_not_sampled`` is given: that sampler then decides
+    instead, e.g. a ``RateLimitingSampler`` to cap what untrusted callers
+    can force on this service. A local parent's decision always stands (one
+    trace is never half-recorded inside a process), and so does B3 debug.
+    A caller that sends IDs but defers the decision gets ``root``'s.
+    """
+
+    def __init__(
+        self,
+        root: Sampler,
+        remote_parent_sampled: Optional[Sampler] = None,
+        remote_parent_not_sampled: Optional[Sampler] = None,
+    ) -> None:
+        for label, sampler in (
+            ("root", root),
+            ("remote_parent_sampled", remote_parent_sampled),
+            ("remote_parent_not_sampled", remote_parent_not_sampled),
+        ):
+            if sampler is not None and not isinstance(sampler, Sampler):
+                raise ValueError(f"ParentBasedSampler {label} must be a Sampler, got {sampler!r}")
+        if root is None:
+            raise ValueError("ParentBasedSampler needs a root sampler, e.g. ConstSampler(True)")
+        self.root = root
+        self.remote_parent_sampled = remote_parent_sampled
+        self.remote_parent_not_sampled = remote_parent_not_sampled
+        #: what the tracer calls with a remote parent's decision; None = keep it as it is
+        self.remote_parent_decision: Optional[Callable[[bool, int, str], bool]] = (
+            None
+            if remote_parent_sampled is None and remote_parent_not_sampled is None
+            else self._overrule
+        )
+
+    def is_sampled(self, trace_id: int, operation_name: str) -> bool:
+        return self.root.is_sampled(trace_id, operation_name)
+
+    def _overrule(self, sampled: bool, trace_id: int, operation_name: str) -> bool:
+        judge = self.remote_parent_sampled if sampled else self.remote_parent_not_sampled
+        return sampled if judge is None else judge.is_sampled(trace_id, operation_name)
+
+    def close(self) -> None:
+        for sampler in (self.root, self.remote_parent_sampled, self.remote_parent_not_sampled):
+            if sampler is not None:
+                sampler.close()
+
+    def __repr__(self) -> str:
+        extra = "".join(
+            f", {label}={sampler!r}"
+            for label, sampler in (
+                ("remote_parent_sampled", self.remote_parent_sampled),
+                ("remote_parent_not_sampled", self.remote_parent_not_sampled),
+            )
+            if sampler is not None
+        )
+        return f"ParentBasedSampler(root={self.root!r}{extra})"
+
+
+#: ``OTEL_TRACES_SAMPLER`` values we implement.
+OTEL_SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+
+
+def otel_sampler(name: str, arg: Any) -> Sampler:
+    """The sampler an ``OTEL_TRACES_SAMPLER`` name means, with its ``_ARG`` (a ratio).
+
+    OpenTelemetry's plain ``always_on`` / ``always_off`` / ``traceidratio``
+    ignore a caller's decision; they do here too (for remote callers), by
+    judging both kinds of remote parent with the same sampler. Raises
+    ``ValueError`` for an unknown name or a ratio outside 0-1.
+    """
+    if name not in OTEL_SAMPLERS:
+        raise ValueError(f"must be one of {', '.join(OTEL_SAMPLERS)}")
+    base = name[len("parentbased_") :] if name.startswith("parentbased_") else name
+    chosen: Sampler
+    if base == "traceidratio":
+        chosen = ProbabilisticSampler(1.0 if arg is None else arg)
+    else:
+        chosen = ConstSampler(base == "always_on")
+    if name.startswith("parentbased_"):
+        return ParentBasedSampler(chosen)
+    return ParentBasedSampler(chosen, chosen, chosen)

@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import socket
 import time
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from opentracing import (
     Format,
@@ -25,10 +25,12 @@ from zipkin_tracer.context import EMPTY_BAGGAGE, ZipkinSpanContext
 from zipkin_tracer.encoding import Encoder, encoder_for
 from zipkin_tracer.ids import MASK_64, generate_span_id, generate_trace_id
 from zipkin_tracer.model import Endpoint
-from zipkin_tracer.propagation.b3 import B3Propagator
 from zipkin_tracer.propagation.binary import BinaryPropagator
+from zipkin_tracer.propagation.carrier import DropCounter
+from zipkin_tracer.propagation.composite import CompositePropagator
+from zipkin_tracer.propagation.tracecontext import ROOT_STATE
 from zipkin_tracer.reporting.base import SpanReporter
-from zipkin_tracer.sampling import SAMPLING_PRIORITY, priority_decision
+from zipkin_tracer.sampling import SAMPLING_PRIORITY, ConstSampler, priority_decision
 from zipkin_tracer.span import UnsampledSpan, ZipkinSpan
 
 logger = logging.getLogger(__name__)
@@ -82,6 +84,28 @@ def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
     return reporter
 
 
+class DisabledReporter(SpanReporter):
+    """A disabled tracer's reporter: counts what it was handed, sends nothing."""
+
+    report_never_raises = True
+
+    def __init__(self) -> None:
+        self.spans_disabled = 0
+
+    def report(self, span: Any) -> None:
+        self.spans_disabled += 1
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        return True
+
+    def close(self, timeout: Optional[float] = None) -> bool:
+        return True
+
+    @property
+    def metrics(self) -> Dict[str, Any]:
+        return {"spans_disabled": self.spans_disabled}
+
+
 def default_scope_manager() -> ScopeManager:
     """A context-variable scope manager: each thread and each asyncio task has its
     own active span, and tasks, ``asyncio.to_thread`` and ``run_in_executor`` work
@@ -111,7 +135,7 @@ class ZipkinTracer(Tracer):
         collector_url: Optional[str] = None,
         encoding: Optional[str] = None,
         sampler: Any = None,
-        propagation: Optional[str] = None,
+        propagation: Union[str, Sequence[str], None] = None,
         trace_id_128bit: Optional[bool] = None,
         reporter: Optional[SpanReporter] = None,
         scope_manager: Optional[ScopeManager] = None,
@@ -131,7 +155,9 @@ class ZipkinTracer(Tracer):
         super().__init__(scope_manager)
         self.config = config
         self.service_name = config.service_name
-        self.sampler = config.sampler
+        # disabled (OTEL_SDK_DISABLED): starts no trace, reports nothing; a
+        # caller's context still travels on, so downstream services stay in its trace
+        self.sampler = ConstSampler(False) if config.disabled else config.sampler
         self.trace_id_128bit = config.trace_id_128bit
         self.supports_join = config.supports_join
         self.max_tag_value_length = config.max_tag_value_length
@@ -139,12 +165,16 @@ class ZipkinTracer(Tracer):
             config.service_name, config.local_ip or detect_local_ip(), config.local_port
         )
         self.encoder = encoder_for(config.encoding)
+        if reporter is None and config.disabled:
+            reporter = DisabledReporter()
         if reporter is None:
             reporter = build_default_reporter(config, self.encoder)
         self.reporter = reporter  # also sets _report (see the property)
-        single = config.propagation == "b3-single"
-        self._http = B3Propagator(single=single, http=True)
-        self._text = B3Propagator(single=single, http=False)
+        self.propagation_drops = DropCounter()
+        self._http = CompositePropagator(config.propagation, True, self.propagation_drops)
+        self._text = CompositePropagator(config.propagation, False, self.propagation_drops)
+        #: the sampler's say over a remote parent's decision (ParentBasedSampler overrides)
+        self._parent_hook = getattr(self.sampler, "remote_parent_decision", None)
         self._closed = False
         self.spans_sampled = 0
         self.spans_not_sampled = 0
@@ -208,16 +238,20 @@ class ZipkinTracer(Tracer):
             else:  # generate_trace_id(False), inlined
                 trace_id = span_id = _ids._getrandbits(64) or generate_span_id()
             parent_id = None
-            sampled, debug, baggage = None, False, None
+            sampled, debug, baggage, w3c = None, False, None, ROOT_STATE
         elif parent.trace_id:
             trace_id = parent.trace_id
             sampled = parent.sampled
             debug = parent.debug
+            w3c = parent.w3c
+            if parent.remote and self._parent_hook is not None and sampled is not None:
+                sampled = self._remote_decision(sampled, debug, trace_id, name)
             if (
                 tags
                 and parent.remote
                 and sampled is not None
                 and self.supports_join
+                and (w3c is None or w3c.join)
                 and tags.get("span.kind") == "server"
             ):
                 span_id = parent.span_id
@@ -232,6 +266,7 @@ class ZipkinTracer(Tracer):
             span_id = trace_id if trace_id <= MASK_64 else generate_span_id()
             parent_id = None
             sampled, debug, baggage = parent.sampled, parent.debug, parent.baggage
+            w3c = ROOT_STATE if parent.w3c is None else parent.w3c.replace(random=True)
         if debug:
             sampled = True
         if tags and SAMPLING_PRIORITY in tags:
@@ -254,6 +289,7 @@ class ZipkinTracer(Tracer):
         context.debug = debug
         context._baggage = baggage if baggage else EMPTY_BAGGAGE
         context.remote = False
+        context.w3c = w3c
         if sampled:
             self.spans_sampled += 1
             return ZipkinSpan(self, context, name, start_time, tags, shared)
@@ -268,6 +304,16 @@ class ZipkinTracer(Tracer):
             span.finished = False
             return span
         return ZipkinSpan(self, context, name, start_time, tags, shared)
+
+    def _remote_decision(self, sampled: bool, debug: bool, trace_id: int, name: str) -> bool:
+        """The sampler's verdict on a caller's decision; debug always stands."""
+        if debug:
+            return True
+        try:
+            return bool(self._parent_hook(sampled, trace_id, name))  # type: ignore[misc]
+        except Exception:
+            logger.debug("sampler %r failed on a parent decision", self.sampler, exc_info=True)
+            return sampled
 
     @property
     def reporter(self) -> SpanReporter:
@@ -358,6 +404,8 @@ class ZipkinTracer(Tracer):
             spans_not_sampled=self.spans_not_sampled,
             spans_report_errors=self.report_errors,
         )
+        for reason, count in self.propagation_drops.snapshot().items():
+            snapshot["propagation_" + reason] = count
         return snapshot
 
     def __enter__(self) -> ZipkinTracer:

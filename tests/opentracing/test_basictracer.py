@@ -10,23 +10,15 @@ from __future__ import annotations
 import unittest
 from typing import Any, Optional
 
+import basictracer
 import pytest
+from basictracer import BasicTracer
+from basictracer.recorder import InMemoryRecorder
+from basictracer.text_propagator import TextPropagator
 
 import opentracing
 from opentracing import Format, Span, Tracer
 from opentracing.harness.api_check import APICompatibilityCheckMixin
-
-try:
-    import basictracer
-    from basictracer import BasicTracer
-    from basictracer.recorder import InMemoryRecorder
-    from basictracer.text_propagator import TextPropagator
-except ImportError as exc:  # basictracer itself, or six which it imports
-    pytest.skip(
-        f"basictracer unavailable ({exc}); install with "
-        "`pip install --no-deps basictracer==3.2.0` plus `six`",
-        allow_module_level=True,
-    )
 
 try:
     from basictracer.binary_propagator import BinaryPropagator

@@ -18,7 +18,7 @@ def test_defaults() -> None:
     assert (config.collector_url, config.encoding, config.propagation) == (
         "http://localhost:9411",
         "json",
-        "b3",
+        ("tracecontext", "baggage", "b3multi"),
     )
     assert (config.max_queue_size, config.message_max_bytes, config.verify) == (10000, 500000, True)
 
@@ -61,7 +61,7 @@ def test_every_option_from_the_environment() -> None:
     assert config.collector_url == "https://zipkin.example:9411/prefix"
     assert config.encoding == "thrift"
     assert isinstance(config.sampler, ProbabilisticSampler) and config.sampler.rate == 0.5
-    assert config.propagation == "b3-single"
+    assert config.propagation == ("b3",)  # B3 single, in OpenTelemetry's name
     assert config.trace_id_128bit is True and config.supports_join is False
     assert (config.max_tag_value_length, config.local_ip, config.local_port) == (
         100,
@@ -105,7 +105,7 @@ def test_arguments_win_over_the_environment() -> None:
         "http://other:9411",
         "json",
     )
-    assert config.sampler is sampler and config.propagation == "b3"
+    assert config.sampler is sampler and config.propagation == ("b3multi",)
     assert config.trace_id_128bit is False and config.supports_join is True
     assert config.headers == {"a": "b"} and config.verify is True and config.timeout == 7.0
 
@@ -137,7 +137,7 @@ def test_otel_endpoint_is_honoured() -> None:
         ({}, {"ZIPKIN_ENCODING": "xml"}, r"encoding \(from \$ZIPKIN_ENCODING\)"),
         ({"collector_url": "localhost:9411"}, {}, "collector_url must be an http"),
         ({"collector_url": "http://z/api/v2/spans", "encoding": "thrift"}, {}, "json path"),
-        ({"propagation": "w3c"}, {}, "propagation must be one of b3, b3-single"),
+        ({"propagation": "w3c"}, {}, "propagation must be a comma-separated list of tracecontext"),
         ({}, {"ZIPKIN_TRACE_ID_128BIT": "maybe"}, r"trace_id_128bit \(from \$ZIPKIN_TRACE_ID"),
         ({"sampler": "sometimes"}, {}, "sampler must be one of const"),
         ({"sampler": 0.5}, {}, "sampler must be a Sampler"),
@@ -214,6 +214,6 @@ def test_tracer_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZIPKIN_PROPAGATION", "b3-single")
     monkeypatch.setenv("ZIPKIN_ENCODING", "thrift")
     tracer = make_tracer()
-    assert tracer.config.propagation == "b3-single" and tracer.encoder.path == "/api/v1/spans"
+    assert tracer.config.propagation == ("b3",) and tracer.encoder.path == "/api/v1/spans"
     with pytest.raises(ValueError, match="encoding"):
         make_tracer(encoding="avro")

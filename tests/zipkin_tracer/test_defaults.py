@@ -27,6 +27,8 @@ def _value(option: str) -> Any:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, tuple):  # propagator names, written as the option takes them
+        return ",".join(value)
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 

@@ -76,11 +76,65 @@ def test_error_tag() -> None:
         {"error": True},
         logs=[(T0 + 1, {"event": "error", "message": "boom", "error.object": ValueError()})],
     )
-    assert logged["tags"] == {"error": "boom"}
+    assert logged["tags"] == {"error": "ValueError: boom"}
     by_object = view({"error": True}, logs=[(T0 + 1, {"error.object": KeyError("k")})])
-    assert by_object["tags"] == {"error": "'k'"}
+    assert by_object["tags"] == {"error": "KeyError: 'k'"}
     empty = view({"error": True}, logs=[(T0 + 1, {"error.object": ValueError()})])
     assert empty["tags"] == {"error": "ValueError"}
+    plain = view({"error": True}, logs=[(T0 + 1, {"event": "error", "message": "503 Gone"})])
+    assert plain["tags"] == {"error": "503 Gone"}
+
+
+def test_error_tag_reads_every_error_log_for_the_message() -> None:
+    """grpcio-opentracing's server logs the class first; the span's exit logs the rest."""
+    logs = [
+        (T0 + 1, {"event": "error", "error.object": RuntimeError}),
+        (T0 + 2, {"event": "log", "message": "not an error"}),
+        (
+            T0 + 3,
+            {
+                "event": "error",
+                "message": "inventory on fire",
+                "error.object": RuntimeError("inventory on fire"),
+                "error.kind": RuntimeError,
+            },
+        ),
+    ]
+    assert view({"error": True}, logs=logs)["tags"] == {"error": "RuntimeError: inventory on fire"}
+    kind_only = view({"error": True}, logs=logs[:1])
+    assert kind_only["tags"] == {"error": "RuntimeError"}
+
+
+def test_error_tag_prefers_an_rpc_errors_code_and_details() -> None:
+    class RpcError(Exception):
+        """Shaped like grpc's: str() is a long dump, details() the message."""
+
+        def __str__(self) -> str:
+            return "<RpcError of RPC that terminated with:\n\tstatus = ...\n" + "x" * 300
+
+        def code(self) -> str:
+            return "StatusCode.UNKNOWN"
+
+        def details(self) -> str:
+            return "Exception calling application: inventory on fire"
+
+    error = RpcError()
+    logs = [(T0 + 1, {"event": "error", "error.object": error, "message": str(error)})]
+    assert view({"error": True}, logs=logs)["tags"] == {
+        "error": "StatusCode.UNKNOWN: Exception calling application: inventory on fire"
+    }
+
+
+def test_error_tag_prefixes_a_string_kind_once_and_is_truncated() -> None:
+    logs = [(T0 + 1, {"error.kind": "ConnectionError", "error.object": OSError("refused")})]
+    assert view({"error": True}, logs=logs)["tags"] == {"error": "ConnectionError: refused"}
+    logs = [(T0 + 1, {"error.kind": "E", "message": "E: already prefixed"})]
+    assert view({"error": True}, logs=logs)["tags"] == {"error": "E: already prefixed"}
+    long = [(T0 + 1, {"event": "error", "error.object": ValueError("v" * 50)})]
+    prefixed = view({"error": True}, logs=long, limit=30)["tags"]
+    assert prefixed == {"error": "ValueError: " + "v" * 18}
+    # A kind that would fill more than half a small limit leaves the room to the message.
+    assert view({"error": True}, logs=long, limit=20)["tags"] == {"error": "v" * 20}
 
 
 def test_tag_values_are_strings_with_lowercase_bools() -> None:

@@ -5,8 +5,15 @@ from typing import Any, List
 
 import pytest
 
+from opentracing import Format
 from tests.support.tracers import make_tracer
-from zipkin_tracer import ConstSampler, ProbabilisticSampler, RateLimitingSampler
+from zipkin_tracer import (
+    ConstSampler,
+    ParentBasedSampler,
+    ProbabilisticSampler,
+    RateLimitingSampler,
+    ZipkinTracer,
+)
 from zipkin_tracer.ids import MASK_64
 from zipkin_tracer.sampling import priority_decision
 
@@ -115,3 +122,64 @@ def test_an_unusable_sampling_priority_is_ignored_everywhere(value: Any) -> None
     unsampled.set_tag("sampling.priority", value)
     assert started.context.sampled and not started.context.debug
     assert not unsampled.context.sampled
+
+
+# -- ParentBasedSampler (through a tracer) -------------------------------------
+
+TP = "00-463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-01"
+
+
+def _remote(tracer: ZipkinTracer, flags: str) -> Any:
+    parent = tracer.extract(Format.HTTP_HEADERS, {"traceparent": TP[:-2] + flags})
+    return tracer.start_span("server", child_of=parent)
+
+
+def test_parent_based_sampler_honours_the_caller_and_samples_roots_with_root() -> None:
+    tracer = make_tracer(sampler=ParentBasedSampler(root=ConstSampler(False)))
+    assert tracer.start_span("root").context.sampled is False
+    assert _remote(tracer, "01").context.sampled is True
+    assert _remote(tracer, "00").context.sampled is False
+    deferred = tracer.extract(
+        Format.HTTP_HEADERS, {"X-B3-TraceId": "a" * 16, "X-B3-SpanId": "b" * 16}
+    )
+    assert tracer.start_span("s", child_of=deferred).context.sampled is False  # root's decision
+
+
+def test_parent_based_sampler_can_overrule_remote_callers_only() -> None:
+    sampler = ParentBasedSampler(
+        ConstSampler(True),
+        remote_parent_sampled=ConstSampler(False),
+        remote_parent_not_sampled=ConstSampler(True),
+    )
+    tracer = make_tracer(sampler=sampler)
+    server = _remote(tracer, "01")
+    assert server.context.sampled is False
+    assert (
+        tracer.start_span("local child", child_of=server).context.sampled is False
+    )  # local stands
+    assert _remote(tracer, "00").context.sampled is True
+    debug = tracer.extract(Format.HTTP_HEADERS, {"b3": "a" * 16 + "-" + "b" * 16 + "-d"})
+    assert tracer.start_span("s", child_of=debug).context.sampled is True  # debug stands
+    assert "remote_parent_sampled=ConstSampler(False)" in repr(sampler)
+
+
+def test_plain_otel_samplers_ignore_a_remote_decision() -> None:
+    tracer = make_tracer(sampler="always_off")
+    assert _remote(tracer, "01").context.sampled is False
+    assert make_tracer(sampler="always_on").start_span("r").context.sampled is True
+
+
+def test_parent_based_sampler_validates_and_survives_a_failing_judge() -> None:
+    with pytest.raises(ValueError, match="root must be a Sampler"):
+        ParentBasedSampler(root="always_on")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs a root sampler"):
+        ParentBasedSampler(root=None)  # type: ignore[arg-type]
+
+    class Broken(ConstSampler):
+        def is_sampled(self, trace_id: int, operation_name: str) -> bool:
+            raise RuntimeError("boom")
+
+    tracer = make_tracer(
+        sampler=ParentBasedSampler(ConstSampler(True), remote_parent_sampled=Broken())
+    )
+    assert _remote(tracer, "01").context.sampled is True  # the caller's decision stands

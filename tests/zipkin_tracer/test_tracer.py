@@ -262,7 +262,7 @@ def test_context_manager_tags_errors() -> None:
         with tracer.start_active_span("x"):
             raise ValueError("bad input")
     (out,) = reported(tracer)
-    assert out["tags"] == {"error": "bad input"}
+    assert out["tags"] == {"error": "ValueError: bad input"}
     assert out["annotations"][0]["value"].startswith("event=error message=bad input")
 
 

@@ -37,6 +37,7 @@ from urllib.parse import quote, unquote
 from opentracing import InvalidCarrierException
 from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.ids import format_span_id, format_trace_id
+from zipkin_tracer.propagation.carrier import DropCounter, Fields, read_fields, remove_keys
 
 logger = logging.getLogger(__name__)
 
@@ -72,49 +73,15 @@ class _Reject(Exception):
     """Malformed B3: drop the context."""
 
 
-def _header_value(value: Any) -> Optional[str]:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("latin-1")
-    if isinstance(value, (list, tuple)) and value:
-        return _header_value(value[0])
-    return None
-
-
-def _collect(carrier: Any) -> Tuple[Dict[str, str], Dict[str, str]]:
-    """Lower-cased B3 entries and raw ``ot-baggage-`` entries of a carrier."""
-    try:
-        items = carrier.items()
-    except Exception:
-        raise InvalidCarrierException(
-            f"carrier must be a mapping of header names to values, got {type(carrier).__name__}"
-        )
+def _split(fields: Fields) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """The first value of each B3 field and of each ``ot-baggage-`` entry."""
     b3: Dict[str, str] = {}
     baggage: Dict[str, str] = {}
-    try:
-        for key, value in items:
-            if not isinstance(key, str):
-                if isinstance(key, (bytes, bytearray)):
-                    key = bytes(key).decode("latin-1")
-                else:
-                    continue
-            name = key.lower()
-            if name in _HTTP_NAMES:
-                if name not in b3:
-                    text = _header_value(value)
-                    if text is not None:
-                        b3[name] = text
-            elif name.startswith(BAGGAGE_PREFIX) and len(name) > len(BAGGAGE_PREFIX):
-                text = _header_value(value)
-                if text is not None:
-                    baggage.setdefault(name[len(BAGGAGE_PREFIX) :], text)
-    except InvalidCarrierException:
-        raise
-    except Exception:
-        raise InvalidCarrierException(
-            "carrier items must be (name, value) pairs; iterating it failed"
-        )
+    for name, values in fields.items():
+        if name in _HTTP_NAMES:
+            b3[name] = values[0]
+        elif name.startswith(BAGGAGE_PREFIX) and len(name) > len(BAGGAGE_PREFIX):
+            baggage[name[len(BAGGAGE_PREFIX) :]] = values[0]
     return b3, baggage
 
 
@@ -201,16 +168,25 @@ def _parse_multi(b3: Dict[str, str]) -> Tuple[int, int, Optional[int], Optional[
 class B3Propagator:
     """B3 multi or single header inject; both extract. One per format."""
 
-    __slots__ = ("single", "http")
+    __slots__ = ("single", "http", "drops")
+    fields = tuple(sorted(B3_KEYS))
 
-    def __init__(self, single: bool = False, http: bool = True) -> None:
+    def __init__(
+        self, single: bool = False, http: bool = True, drops: Optional[DropCounter] = None
+    ) -> None:
         self.single = single
         self.http = http
+        self.drops = drops or DropCounter()
 
     # -- inject -------------------------------------------------------------
 
     def headers(self, context: ZipkinSpanContext) -> Dict[str, str]:
-        """The entries ``inject`` would write, as a new dict."""
+        """The entries ``inject`` would write, as a new dict.
+
+        A baggage entry that cannot be written as a header (a lone surrogate
+        cannot be UTF-8 encoded for percent-encoding) is left out and
+        counted in ``drops`` as ``baggage_unencodable``.
+        """
         out: Dict[str, str] = {}
         names = _HTTP_NAMES if self.http else _TEXT_NAMES
         if self.single:
@@ -228,11 +204,15 @@ class B3Propagator:
             elif context.sampled is not None:
                 out[names[SAMPLED]] = "1" if context.sampled else "0"
         for key, value in context.baggage.items():
-            key = str(key).lower()
-            value = str(value)
-            if self.http:
-                key = quote(key, safe=_KEY_SAFE)
-                value = quote(value, safe=_VALUE_SAFE)
+            try:
+                key = str(key).lower()
+                value = str(value)
+                if self.http:
+                    key = quote(key, safe=_KEY_SAFE)
+                    value = quote(value, safe=_VALUE_SAFE)
+            except Exception as error:  # UnicodeEncodeError, a failing __str__, ...
+                self.drops.drop("baggage_unencodable", f"{type(error).__name__} in ot-baggage")
+                continue
             out[BAGGAGE_PREFIX + key] = value
         return out
 
@@ -241,9 +221,10 @@ class B3Propagator:
             raise InvalidCarrierException(
                 f"carrier must be a mutable mapping (e.g. a dict), got {type(carrier).__name__}"
             )
+        entries = self.headers(context)
         try:
-            _remove_stale_b3(carrier)
-            for key, value in self.headers(context).items():
+            remove_keys(carrier, B3_KEYS)
+            for key, value in entries.items():
                 carrier[key] = value
         except Exception as error:
             raise InvalidCarrierException(f"could not write to the carrier: {error!r}")
@@ -251,7 +232,10 @@ class B3Propagator:
     # -- extract ------------------------------------------------------------
 
     def extract(self, carrier: Any) -> Optional[ZipkinSpanContext]:
-        b3, raw_baggage = _collect(carrier)
+        return self.extract_fields(read_fields(carrier))
+
+    def extract_fields(self, fields: Fields) -> Optional[ZipkinSpanContext]:
+        b3, raw_baggage = _split(fields)
         baggage: Optional[Dict[str, str]] = None
         if raw_baggage:
             if self.http:
@@ -264,7 +248,7 @@ class B3Propagator:
             try:
                 parsed = parse_single(single.strip())
             except _Reject as reason:
-                logger.debug("ignored b3 header %r: %s", single, reason)
+                logger.debug("ignored b3 header %r: %s", single[:80], reason)
         if parsed is None and len(b3) - (single is not None) > 0:
             try:
                 parsed = _parse_multi(b3)
@@ -296,17 +280,3 @@ def single_value(context: ZipkinSpanContext) -> str:
     if context.parent_id:
         value += "-" + format_span_id(context.parent_id)
     return value
-
-
-def _remove_stale_b3(carrier: Any) -> None:
-    """Drop B3 keys already in the carrier, in either format and any case.
-
-    A forwarded ``b3`` header left beside fresh ``X-B3-*`` ones would win at
-    the receiver (B3 says the single header takes precedence) and orphan the
-    span being injected; a stale parent ID would mislead it the same way.
-    """
-    keys = getattr(carrier, "keys", None)
-    if keys is None or not hasattr(carrier, "__delitem__"):
-        return
-    for key in [k for k in keys() if isinstance(k, str) and k.lower() in B3_KEYS]:
-        del carrier[key]

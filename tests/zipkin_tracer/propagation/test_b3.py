@@ -1,4 +1,5 @@
-"""B3 extract and inject: the reference header vectors, then properties."""
+"""B3 extract and inject (``propagation="b3"``, B3 alone): the reference header vectors,
+then properties."""
 
 from __future__ import annotations
 
@@ -153,7 +154,7 @@ def _summary(context: Optional[ZipkinSpanContext]) -> Expected:
 
 @pytest.mark.parametrize("headers, expected", list(VECTORS.values()), ids=list(VECTORS))
 def test_extract_vectors(headers: Dict[str, str], expected: Expected) -> None:
-    tracer = make_tracer()
+    tracer = make_tracer(propagation="b3")
     for fmt in (Format.HTTP_HEADERS, Format.TEXT_MAP):
         context = tracer.extract(fmt, headers)
         assert _summary(context) == expected
@@ -203,7 +204,7 @@ def test_inject_vectors(
     context: ZipkinSpanContext, multi: Dict[str, str], single: Optional[str]
 ) -> None:
     carrier: Dict[str, str] = {}
-    make_tracer().inject(context, Format.HTTP_HEADERS, carrier)
+    make_tracer(propagation="b3").inject(context, Format.HTTP_HEADERS, carrier)
     assert carrier == multi
     carrier = {}
     make_tracer(propagation="b3-single").inject(context, Format.HTTP_HEADERS, carrier)
@@ -238,7 +239,7 @@ def test_inject_replaces_stale_b3_of_either_format(propagation: str) -> None:
 def test_text_map_injects_lowercase_keys() -> None:
     carrier: Dict[str, str] = {}
     context = _ctx(True, parent=p).with_baggage_item("User-Id", "42")
-    make_tracer().inject(context, Format.TEXT_MAP, carrier)
+    make_tracer(propagation="b3").inject(context, Format.TEXT_MAP, carrier)
     assert carrier == {
         "x-b3-traceid": T,
         "x-b3-spanid": S,
@@ -250,14 +251,16 @@ def test_text_map_injects_lowercase_keys() -> None:
 
 def test_ids_are_zero_padded() -> None:
     carrier: Dict[str, str] = {}
-    make_tracer().inject(ZipkinSpanContext(0xABC, 0x1, 0x2, True), Format.HTTP_HEADERS, carrier)
+    make_tracer(propagation="b3").inject(
+        ZipkinSpanContext(0xABC, 0x1, 0x2, True), Format.HTTP_HEADERS, carrier
+    )
     assert carrier["X-B3-TraceId"] == "0000000000000abc"
     assert carrier["X-B3-SpanId"] == "0000000000000001"
     assert carrier["X-B3-ParentSpanId"] == "0000000000000002"
 
 
 def test_baggage_travels_and_is_percent_encoded_in_http_headers() -> None:
-    tracer = make_tracer()
+    tracer = make_tracer(propagation="b3")
     context = _ctx(True).with_baggage_item("k", "a b,ü;\r\n")
     carrier: Dict[str, str] = {}
     tracer.inject(context, Format.HTTP_HEADERS, carrier)
@@ -267,7 +270,7 @@ def test_baggage_travels_and_is_percent_encoded_in_http_headers() -> None:
 
 
 def test_baggage_without_ids_is_kept_and_bad_b3_keeps_baggage() -> None:
-    tracer = make_tracer()
+    tracer = make_tracer(propagation="b3")
     only = tracer.extract(Format.TEXT_MAP, {"ot-baggage-a": "1"})
     assert only is not None and only.trace_id == 0 and only.baggage == {"a": "1"}
     bad = tracer.extract(Format.TEXT_MAP, {"b3": "junk", "OT-Baggage-B": "2"})
@@ -276,20 +279,20 @@ def test_baggage_without_ids_is_kept_and_bad_b3_keeps_baggage() -> None:
 
 def test_first_of_duplicate_names_wins() -> None:
     carrier = {"x-b3-traceid": T, "X-B3-TraceId": T64, "X-B3-SpanId": S}
-    context = make_tracer().extract(Format.HTTP_HEADERS, carrier)
+    context = make_tracer(propagation="b3").extract(Format.HTTP_HEADERS, carrier)
     assert context is not None and context.trace_id == t
 
 
 def test_values_as_bytes_or_lists_are_read() -> None:
     carrier = {"X-B3-TraceId": [T, T64], "X-B3-SpanId": S.encode(), 5: "x", "x-b3-sampled": None}
-    context = make_tracer().extract(Format.HTTP_HEADERS, carrier)
+    context = make_tracer(propagation="b3").extract(Format.HTTP_HEADERS, carrier)
     assert _summary(context) == (t, s, None, None, False)
 
 
 @pytest.mark.parametrize("fmt", [Format.HTTP_HEADERS, Format.TEXT_MAP])
 @pytest.mark.parametrize("carrier", [None, 42, "b3: 1", [("b3", "1")]])
 def test_invalid_carriers_raise(fmt: str, carrier: object) -> None:
-    tracer = make_tracer()
+    tracer = make_tracer(propagation="b3")
     with pytest.raises(InvalidCarrierException):
         tracer.extract(fmt, carrier)
     with pytest.raises(InvalidCarrierException):
@@ -302,7 +305,7 @@ def test_carrier_whose_items_fail_raises_invalid_carrier() -> None:
             raise RuntimeError("boom")
 
     with pytest.raises(InvalidCarrierException):
-        make_tracer().extract(Format.HTTP_HEADERS, Broken())
+        make_tracer(propagation="b3").extract(Format.HTTP_HEADERS, Broken())
 
 
 # -- properties ---------------------------------------------------------------
@@ -368,7 +371,7 @@ _header_values = st.one_of(
 @settings(max_examples=500, deadline=None)
 @given(carrier=st.dictionaries(_header_names, _header_values, max_size=8))
 def test_header_junk_never_raises(carrier: Dict[str, object]) -> None:
-    tracer = make_tracer()
+    tracer = make_tracer(propagation="b3")
     for fmt in (Format.HTTP_HEADERS, Format.TEXT_MAP):
         context = tracer.extract(fmt, carrier)
         assert context is None or isinstance(context, ZipkinSpanContext)
