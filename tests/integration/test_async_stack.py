@@ -149,7 +149,7 @@ def test_a_failure_at_the_end_of_the_chain_is_an_error_at_every_hop(
 
     t = check_trace(zipkin.wait_for_trace(trace_id, SPANS_PER_TRACE), 0)
     query = t[("stock", "LOCAL", "query")]
-    assert query["tags"]["error"] == "item 0 is out of stock"
+    assert query["tags"]["error"] == "LookupError: item 0 is out of stock"
     statuses = {
         key: (span["tags"].get("http.status_code"), "error" in span["tags"])
         for key, span in t.items()

@@ -217,7 +217,7 @@ def test_exception_is_recorded_and_reraised(
     with pytest.raises(ValueError, match="boom"):
         run(TracingMiddleware(app, tracer))
     span = only_span(reporter)
-    assert span["tags"]["error"] == "boom"
+    assert span["tags"]["error"] == "ValueError: boom"
     assert "error.kind=ValueError" in annotations(span)[0]
     assert tracer.active_span is None
 

@@ -109,7 +109,7 @@ def test_server_error_and_connection_error(
     failed, refused = client_spans(reporter)
     assert failed["tags"]["error"] == "true"
     assert failed["tags"]["http.status_code"] == "503"
-    assert refused["tags"]["error"] == "connection refused"
+    assert refused["tags"]["error"] == "ConnectError: connection refused"
     assert "http.status_code" not in refused["tags"]
     assert "error.kind=ConnectError" in refused["annotations"][0]["value"]
 
@@ -125,7 +125,7 @@ def test_async_connection_error_is_recorded(
                 await client.get("http://api.test/down")
 
     asyncio.run(main())
-    assert client_spans(reporter)[0]["tags"]["error"] == "connection refused"
+    assert client_spans(reporter)[0]["tags"]["error"] == "ConnectError: connection refused"
 
 
 def test_not_traced_when_told_or_on_the_reporter_thread(
