@@ -19,8 +19,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 # What the test tree needs besides itself: the Zipkin launcher its conftest loads,
-# the pytest settings, and the README some tests hold the code to.
-COPIED = ("tests", "scripts", "pyproject.toml", "README.rst")
+# the demo services some tests serve, the pytest settings, and the README some
+# tests hold the code to.
+COPIED = ("tests", "scripts", "demo", "pyproject.toml", "README.rst")
 
 
 def main(argv: list[str]) -> int:
