@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 # What the test tree needs besides itself: the Zipkin launcher its conftest loads,
-# the demo services some tests serve, the pytest settings, and the README some
+# the demo services some tests run, the pytest settings, and the README some
 # tests hold the code to.
 COPIED = ("tests", "scripts", "demo", "pyproject.toml", "README.rst")
 

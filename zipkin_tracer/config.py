@@ -11,7 +11,7 @@ import ipaddress
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit, urlunsplit
 
@@ -63,6 +63,11 @@ class Config:
     headers: Dict[str, str] = field(default_factory=dict, repr=False)
     verify: Union[bool, str] = defaults.VERIFY
     disabled: bool = defaults.DISABLED
+
+    def __repr__(self) -> str:  # the URL may carry credentials; headers are left out
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        values["collector_url"] = redact_url(self.collector_url)
+        return "Config(" + ", ".join(f"{k}={v!r}" for k, v in values.items()) + ")"
 
     @classmethod
     def resolve(cls, environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
@@ -193,6 +198,28 @@ def parse_verify(name: str, value: Any, env: Optional[str] = None) -> Union[bool
     )
 
 
+def redact_url(url: str) -> str:
+    """``url`` with any userinfo and query values replaced by ``***``: what messages may show.
+
+    Works on text ``urlsplit`` refuses (a bad IPv6 literal), so an error about
+    a malformed URL never echoes its password or API key.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    end = len(rest)
+    for stop in "/?#":
+        found = rest.find(stop)
+        if found != -1:
+            end = min(end, found)
+    netloc, tail = rest[:end], rest[end:]
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    tail = tail.split("#", 1)[0]
+    path, qmark, _ = tail.partition("?")
+    return scheme + sep + netloc + path + ("?***" if qmark else "")
+
+
 def split_collector_url(
     name: str, value: Any, env: Optional[str] = None
 ) -> Tuple[str, Optional[str]]:
@@ -200,15 +227,24 @@ def split_collector_url(
 
     ``http://zipkin:9411/api/v2/spans`` is accepted as the base
     ``http://zipkin:9411`` plus the hint "json" (``/api/v1/spans``: "thrift").
+    A query string is kept: the sender puts the API path before it.
     """
+    label = _source(name, env)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{_source(name, env)} must be an http(s) URL, got {value!r}")
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(
-            f"{_source(name, env)} must be an http(s) URL such as http://localhost:9411, "
-            f"got {value!r}"
-        )
+        raise ValueError(f"{label} must be an http(s) URL, got {value!r}")
+    shown = redact_url(value.strip())
+    example = "an http(s) URL such as http://localhost:9411" + (
+        "" if env else " (from collector_url= or $ZIPKIN_URL)"
+    )
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port  # raises on a port that is not a number in 0-65535
+    except ValueError as error:
+        raise ValueError(f"{label} must be {example}, got {shown!r} ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{label} must be {example} (with a host), got {shown!r}")
+    if port == 0:
+        raise ValueError(f"{label} must be {example}, got {shown!r} (port 0)")
     path = parts.path.rstrip("/")
     hint = None
     for suffix, encoding in _PATH_ENCODING.items():

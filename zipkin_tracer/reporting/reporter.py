@@ -3,9 +3,11 @@
 Application threads only append to a bounded deque (``report``). One daemon
 worker, started by the first span, encodes spans, packs them into messages of
 at most ``message_max_bytes`` and hands each message to the sender, retrying
-transient failures with capped, fully jittered exponential backoff. One
-message is in flight at a time, so when the collector is slow or down the
-queue fills and new spans are dropped and counted: memory stays bounded.
+transient failures with capped, fully jittered exponential backoff. A sender
+stage thread holds the one message on the wire while the worker packs the
+next (one message of look-ahead), so a burst keeps draining during a POST;
+when the collector is slow or down both wait, the queue fills and new spans
+are dropped and counted: memory stays bounded.
 
 Accounting: every reported span gets a sequence number (its index among all
 reported spans). Spans are handled in order, so "everything before N is
@@ -21,6 +23,7 @@ import mmap
 import os
 import platform
 import random
+import signal
 import sys
 import threading
 import time
@@ -39,6 +42,7 @@ from zipkin_tracer.reporting.metrics import (
     TOO_LARGE,
     ReporterMetrics,
 )
+from zipkin_tracer.reporting.signal_safe import Flag, Wakeup
 from zipkin_tracer.transport.base import (
     TRACING_SUPPRESSED,
     MessageTooLarge,
@@ -48,6 +52,7 @@ from zipkin_tracer.transport.base import (
 
 logger = logging.getLogger(__name__)
 _getpid = os.getpid
+_yield = os.sched_yield if hasattr(os, "sched_yield") else (lambda: time.sleep(0))
 
 #: Linux ``MADV_WIPEONFORK`` (asm-generic value; Python's mmap does not name it).
 _MADV_WIPEONFORK = 18
@@ -98,13 +103,29 @@ _Item = Tuple[int, Any]  # (sequence number, span)
 
 
 class _Waiter:
-    """One ``flush``/``close`` call waiting for spans below ``target``."""
+    """One thread waiting: a ``flush``/``close`` call for spans below ``target``.
 
-    __slots__ = ("failed", "target")
+    It sleeps on a lock of its own instead of a ``threading.Condition``: a
+    signal landing inside ``Condition.wait`` can skip re-taking the queue lock,
+    while an interrupted ``acquire`` here touches nothing shared.
+    """
 
-    def __init__(self, target: int, failed: bool) -> None:
+    __slots__ = ("_gate", "failed", "target")
+
+    def __init__(self, target: int = 0, failed: bool = False) -> None:
         self.target = target
         self.failed = failed
+        self._gate = threading.Lock()
+        self._gate.acquire()  # locked: no wake-up pending
+
+    def notify(self) -> None:
+        """Wake the waiter (the reporter's lock is held: notifications never race)."""
+        if self._gate.locked():
+            self._gate.release()
+
+    def sleep(self, timeout: Optional[float]) -> None:
+        """Until notified (at once if a notification is pending) or ``timeout``."""
+        self._gate.acquire(timeout=-1 if timeout is None else timeout)
 
 
 class _Backoff:
@@ -130,6 +151,11 @@ class _Backoff:
             return min(self._hint, self.cap)
         ceiling = min(self.cap, self.initial * 2 ** min(self.failures - 1, 32))
         return self._rand() * ceiling
+
+    @property
+    def hinted(self) -> bool:
+        """Whether the collector said when to come back (``Retry-After``)."""
+        return self._hint is not None
 
     def failed(self, retry_after: Optional[float]) -> None:
         self.failures += 1
@@ -176,6 +202,36 @@ class _Message:
         seqs, spans = self.seqs, self.spans
         self.seqs, self.spans, self.sizes, self.bound = [], [], [], 0
         return seqs, spans
+
+
+def _from_signal_handler(error: BaseException) -> bool:
+    """Whether ``error`` was raised in (or below) an installed Python signal handler.
+
+    Such a handler runs on top of whatever frame was executing, report()'s
+    included; its exception (a timeout library's, say) belongs to the
+    application and must reach it. Only looked at on the error path.
+    """
+    codes = set()
+    for signum in signal.valid_signals():
+        try:
+            handler = signal.getsignal(signum)
+        except (OSError, ValueError):
+            continue
+        code = getattr(getattr(handler, "__func__", handler), "__code__", None)
+        if code is not None:
+            codes.add(code)
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code in codes:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _reraise_signal(error: BaseException) -> None:
+    """Let a signal handler's exception through a guard that may run on a caller's thread."""
+    if _from_signal_handler(error):
+        raise error
 
 
 def _positive(name: str, value: float) -> None:
@@ -238,6 +294,7 @@ class AsyncReporter(SpanReporter):
         self._busy_at = (
             max(1, min(max_queue_size // 4, _BUSY_SPANS)) if caller_encodes else max_queue_size + 1
         )
+        self._yield_at = max(self._busy_at, max_queue_size * 3 // 4)
         self._max_bytes = message_max_bytes
         self._flush_interval = float(flush_interval)
         self._close_timeout = float(close_timeout)
@@ -257,22 +314,21 @@ class AsyncReporter(SpanReporter):
         self._pid = os.getpid()
         self._fork_page = _fork_sentinel()
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
         self._metrics = ReporterMetrics(self._lock)
         # The queue is two deques in step, spans and their sequence numbers:
         # appending to them allocates nothing the garbage collector tracks (a
         # (seq, span) tuple would), so report() never sets off a collection.
         self._queue: Deque[Any] = collections.deque()
         self._queue_seqs: Deque[int] = collections.deque()
-        self._wake = threading.Event()
+        self._wake = Wakeup()
         # Queue length at which report() wakes the worker (guarded by _lock):
         # 1 while it sleeps with nothing to send, 0 (never) while it works,
         # else set by _prepare_wait.
         self._wake_at = 1
         self._max_span_bytes = 0  # largest encoded span so far
-        self._closing = threading.Event()
-        self._halt = threading.Event()
-        self._close_done = threading.Event()
+        self._closing = Flag()
+        self._halt = Flag()
+        self._close_done = Flag()
         self._close_result = False
         if self._closed:
             self._closing.set()
@@ -288,12 +344,21 @@ class AsyncReporter(SpanReporter):
         self._last_take = time.monotonic()
         # Flush bookkeeping, guarded by _lock.
         self._inflight_floor: Optional[int] = None
+        # The sender stage: one message on the wire while the worker packs the
+        # next (see _hand_off). ``_wire`` is guarded by ``_wire_cond`` (only
+        # the two background threads wait on it), ``_wire_floor`` by _lock.
+        self._wire: Optional[Tuple[List[int], List[bytes]]] = None
+        self._wire_floor: Optional[int] = None
+        self._wire_cond = threading.Condition(threading.Lock())
+        self._wire_stop = False
+        self._sender_thread: Optional[threading.Thread] = None
         self._waiters: List[_Waiter] = []
+        self._claimers: List[_Waiter] = []  # threads waiting in _claim_delivery
         self._last_flush_target = 0
         self._max_failed_seq = -1
         # Serialises worker-side code: the worker holds it while it runs, a
         # caller delivering in its place (no thread possible) takes it too.
-        self._drain_lock = threading.Lock()
+        self._delivering: Optional[object] = None  # guarded by _lock, see _claim_delivery
         self._backoff.succeeded()
         # New, not reset: a lock inherited across fork may be held.
         self._log = LogLimiter(logger, self._log_interval)
@@ -319,31 +384,66 @@ class AsyncReporter(SpanReporter):
             queue = self._queue  # after the fork check: a child gets a new one
             if len(queue) >= self._busy_at:  # racy read, fine
                 span = self._encode_on_caller(span)
-            lock = self._lock
-            lock.acquire()  # not ``with``: this is the hottest lock
-            try:
-                if len(queue) < self._max_queue and not self._closed:  # the common case
+            # ``with``: no bytecode between taking the lock and the cleanup
+            # that releases it, so a signal cannot leave it held.
+            with self._lock:
+                length = len(queue)
+                if length < self._max_queue and not self._closed:  # the common case
                     metrics = self._metrics
                     seq = metrics.spans
-                    metrics.spans = seq + 1  # metrics.queued(), inlined
-                    metrics.queued_spans += 1
-                    queue.append(span)
-                    self._queue_seqs.append(seq)
+                    try:
+                        queue.append(span)
+                        self._queue_seqs.append(seq)
+                        metrics.spans = seq + 1  # metrics.queued(), inlined
+                        metrics.queued_spans += 1
+                    except BaseException:  # a signal handler's exception, re-raised
+                        self._finish_append_after_signal(length, seq)
+                        raise
                     queued = True
-                    if len(queue) != self._wake_at:
+                    if length + 1 != self._wake_at:
                         return
                 else:
                     queued = True  # or counted as dropped: accounted for either way
                     self._report_slow_locked(span)
                     return
-            finally:
-                lock.release()
             # a batch is ready, or the worker sleeps with nothing to send
             if self._worker is None:
                 self._start_worker()
             self._wake.set()
-        except Exception as error:  # report() must never raise into the app
+        except Exception as error:  # report() must never raise into the app...
+            if _from_signal_handler(error):
+                raise  # ...but a signal handler's exception is the application's
             self._report_failed(queued, error)
+
+    def _finish_append_after_signal(self, length: int, seq: int) -> None:
+        """``_finish_append_locked`` until done, even if more signals land meanwhile.
+
+        The repair is idempotent; the latest signal's exception is raised
+        afterwards (chained to the first), so none is lost.
+        """
+        pending: Optional[BaseException] = None
+        for _ in range(100):
+            try:
+                self._finish_append_locked(length, seq)
+                break
+            except BaseException as again:  # re-raised below, once the state is whole
+                pending = again
+        if pending is not None:
+            raise pending
+
+    def _finish_append_locked(self, length: int, seq: int) -> None:
+        """Complete an append a signal interrupted, so the queue and counters stay in step.
+
+        A signal handler runs only between bytecodes, after a call returns:
+        here, after one of the two appends.
+        """
+        if len(self._queue) == length:
+            return  # nothing happened: the span was never reported
+        if len(self._queue_seqs) < len(self._queue):
+            self._queue_seqs.append(seq)
+        if self._metrics.spans == seq:
+            self._metrics.spans = seq + 1
+            self._metrics.queued_spans += 1
 
     def _report_failed(self, queued: bool, error: Exception) -> None:
         """A bug inside ``report``: count the span as dropped unless it made it in."""
@@ -358,16 +458,22 @@ class AsyncReporter(SpanReporter):
                 type(error).__name__,
                 "" if queued else "; it was dropped",
             )
-        except Exception:
+        except Exception as error:
+            _reraise_signal(error)
             pass
 
     def _encode_on_caller(self, span: Any) -> Any:
         """``span`` encoded, if the worker is behind while the collector is fine."""
-        if len(self._queue) >= self._max_queue or self._backoff.failures or self._closed:
-            return span  # it will be dropped, or encoding here would not help
+        if self._backoff.failures or self._closed:
+            return span  # it may be dropped, and encoding here would not help
+        if len(self._queue) >= self._yield_at:
+            # The worker is starved of the GIL by producers, not held up by the
+            # collector: give it a turn (a yield, not a wait) before queueing.
+            _yield()
         try:
             return self._encoder.encode_span(span)
-        except Exception:  # the worker tries again, and counts the failure
+        except Exception as error:  # the worker tries again, and counts the failure
+            _reraise_signal(error)
             return span
 
     def _report_slow_locked(self, span: Any) -> None:
@@ -386,8 +492,7 @@ class AsyncReporter(SpanReporter):
             queue.append(span)
             self._queue_seqs.append(seq)
             metrics.queued()
-            if self._waiters:
-                self._cond.notify_all()
+            self._notify_locked()
         else:
             metrics.rejected(QUEUE_FULL)
             self._failed_locked(seq)
@@ -406,19 +511,23 @@ class AsyncReporter(SpanReporter):
         """
         self._check_pid()
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._lock:
-            waiter = self._add_waiter_locked()
-            pending = self._floor_locked() < waiter.target
-        if pending:
-            if not self._worker_alive():
-                if self._closed:
-                    return self._await(waiter, time.monotonic())
-                self._start_worker()
-            if self._worker_alive():
-                self._wake.set()
-            else:
-                self._drain_here(deadline)
-        return self._await(waiter, deadline)
+        waiter = _Waiter(0, False)
+        try:  # registered inside, so a signal cannot leave the waiter behind
+            with self._lock:
+                self._add_waiter_locked(waiter)
+                pending = self._floor_locked() < waiter.target
+            if pending:
+                if not self._worker_alive():
+                    if self._closed:
+                        return self._await(waiter, time.monotonic())
+                    self._start_worker()
+                if self._worker_alive():
+                    self._wake.set()
+                else:
+                    self._drain_here(deadline)
+            return self._await(waiter, deadline)
+        finally:
+            self._remove_waiter(waiter)
 
     def close(self, timeout: Optional[float] = None) -> bool:
         """Flush what is queued, then stop; returns within ``timeout`` (idempotent).
@@ -429,24 +538,33 @@ class AsyncReporter(SpanReporter):
         self._check_pid()
         budget = self._close_timeout if timeout is None else max(0.0, timeout)
         deadline = time.monotonic() + budget
-        with self._lock:
-            if self._closed:
-                first = False
-            else:
-                first = True
-                self._closed = True
-                self._close_deadline = deadline
-                waiter = self._add_waiter_locked()
-        if not first:
-            self._close_done.wait(budget)
+        waiter = _Waiter(0, False)
+        first = False
+        try:
+            with self._lock:
+                if not self._closed:
+                    self._closed = first = True
+                    self._close_deadline = deadline
+                    self._add_waiter_locked(waiter)
+            if not first:
+                self._close_done.wait(budget)
+                return self._close_result
+            self._close_result = self._close_first(waiter, deadline)
             return self._close_result
+        finally:
+            self._remove_waiter(waiter)
+            if first:  # even when a signal cut the close short
+                self._halt.set()
+                self._close_done.set()
+
+    def _close_first(self, waiter: _Waiter, deadline: float) -> bool:
         self._closing.set()
         self._wake.set()
         worker = self._worker
         if worker is not None and worker.is_alive():
             worker.join(max(0.0, deadline - time.monotonic()))
-        else:
-            self._drain_here(deadline)
+        if (worker is None or not worker.is_alive()) and self._queue:
+            self._drain_here(deadline)  # no worker, or it stopped early: deliver here
         ok = self._await(waiter, deadline)
         self._halt.set()
         with self._lock:
@@ -457,11 +575,12 @@ class AsyncReporter(SpanReporter):
             self._queue_seqs.clear()
             self._metrics.evicted(CLOSED, leftover)
             in_flight = self._metrics.in_flight_spans
-            self._cond.notify_all()
+            self._notify_locked()
         if worker is None or not worker.is_alive():
             try:
                 self._sender.close()
-            except Exception:
+            except Exception as error:
+                _reraise_signal(error)
                 pass
         if leftover or in_flight:
             safe_log(
@@ -473,17 +592,24 @@ class AsyncReporter(SpanReporter):
                 leftover,
                 in_flight,
             )
-        self._close_result = ok and not leftover
-        self._close_done.set()
-        return self._close_result
+        return ok and not leftover
 
     # -- flush bookkeeping (caller holds _lock) -------------------------------------
-    def _add_waiter_locked(self) -> _Waiter:
+    def _add_waiter_locked(self, waiter: _Waiter) -> None:
+        # A waiter whose spans are all handled needs nothing more: this drops
+        # any a second signal left behind by cutting a removal short.
+        floor = self._floor_locked()
+        self._waiters = [w for w in self._waiters if w.target > floor]
         target = self._metrics.spans
-        waiter = _Waiter(target, failed=self._max_failed_seq >= self._last_flush_target)
+        waiter.target = target
+        waiter.failed = self._max_failed_seq >= self._last_flush_target
         self._last_flush_target = target
         self._waiters.append(waiter)
-        return waiter
+
+    def _remove_waiter(self, waiter: _Waiter) -> None:
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
 
     def _floor_locked(self) -> int:
         """Every span with a smaller sequence number has been handled."""
@@ -492,6 +618,8 @@ class AsyncReporter(SpanReporter):
             floor = min(floor, self._queue_seqs[0])
         if self._inflight_floor is not None:
             floor = min(floor, self._inflight_floor)
+        if self._wire_floor is not None:
+            floor = min(floor, self._wire_floor)
         return floor
 
     def _failed_locked(self, seq: int) -> None:
@@ -502,19 +630,18 @@ class AsyncReporter(SpanReporter):
                 waiter.failed = True
 
     def _await(self, waiter: _Waiter, deadline: Optional[float]) -> bool:
-        with self._cond:
-            try:
-                while self._floor_locked() < waiter.target:
-                    if deadline is None:
-                        self._cond.wait()
-                        continue
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return False
-                    self._cond.wait(remaining)
-                return not waiter.failed
-            finally:
-                self._waiters.remove(waiter)
+        while True:  # the caller removes the waiter
+            with self._lock:
+                if self._floor_locked() >= waiter.target:
+                    return not waiter.failed
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            waiter.sleep(remaining)
+
+    def _notify_locked(self) -> None:
+        for waiter in self._waiters:
+            waiter.notify()
 
     # -- worker ---------------------------------------------------------------------
     def _worker_alive(self) -> bool:
@@ -534,12 +661,18 @@ class AsyncReporter(SpanReporter):
             # then delivers on the calling thread.
             with self._lock:
                 self._worker = None
+        except BaseException:  # re-raised; a signal may have landed before the thread began
+            with self._lock:
+                if self._worker is worker and worker.ident is None:
+                    self._worker = None  # never started: the next span tries again
+            raise
 
     def _run(self) -> None:
         TRACING_SUPPRESSED.set(True)
         more = False
-        self._drain_lock.acquire()
+        token = object()
         try:
+            self._claim_delivery(token, None)
             while True:
                 if not more:
                     timeout = self._wait_timeout()
@@ -551,13 +684,52 @@ class AsyncReporter(SpanReporter):
                 except Exception as error:  # a bug must not end delivery for good
                     more = False
                     self._abandon_in_flight(error)
-                if self._closing.is_set() and not more and not self._message.spans:
-                    return
+                # ``more`` was decided before the POSTs: look at the queue again now.
+                if self._closing.is_set() and not self._message.spans and not self._queue:
+                    self._wire_idle()
+                    return  # closed first, so nothing can join the queue any more
         except BaseException as error:  # say why delivery stopped
             safe_log(logger, logging.ERROR, "Zipkin reporter worker stopped: %r", error)
             raise
         finally:
-            self._drain_lock.release()
+            self._release_delivery(token)
+
+    def _claim_delivery(self, token: object, deadline: Optional[float]) -> bool:
+        """Make ``token`` the one runner of worker-side code; False if the time ran out.
+
+        A token under the queue lock rather than a lock of its own: the
+        caller's ``finally`` releases it if it holds it, even when a signal
+        landed between the claim and the return.
+        """
+        waiter = _Waiter()  # target 0: only woken, never counted
+        try:
+            while True:
+                with self._lock:
+                    holder = self._delivering
+                    # A caller's claim is its thread id: one still held by this
+                    # very thread was left behind by a signal cutting a
+                    # ``finally`` short (no thread drains twice at once).
+                    if holder is None or holder == token:
+                        self._delivering = token
+                        return True
+                    if waiter not in self._claimers:
+                        self._claimers.append(waiter)
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                waiter.sleep(remaining)
+        finally:
+            with self._lock:
+                if waiter in self._claimers:
+                    self._claimers.remove(waiter)
+
+    def _release_delivery(self, token: object) -> None:
+        with self._lock:
+            if self._delivering == token:
+                self._delivering = None
+                for waiter in self._claimers:
+                    waiter.notify()
+                self._claimers.clear()  # a live one registers again
 
     def _prepare_wait(self, idle: bool) -> bool:
         """Set when report() wakes the worker next; False if it should not sleep at all.
@@ -615,7 +787,10 @@ class AsyncReporter(SpanReporter):
         with self._lock:
             queue, queue_seqs = self._queue, self._queue_seqs
             count = min(len(queue), self._chunk_size)
-            if count == len(queue):
+            rest = self._chunk[self._pos :]  # left by a signal cutting a caller's drain short
+            if rest:
+                self._chunk = rest + [(queue_seqs.popleft(), queue.popleft()) for _ in range(count)]
+            elif count == len(queue):
                 self._chunk = list(zip(queue_seqs, queue))
                 queue.clear()
                 queue_seqs.clear()
@@ -640,8 +815,7 @@ class AsyncReporter(SpanReporter):
             self._inflight_floor = None
         self._metrics.span_bytes += self._encoded_bytes
         self._encoded_bytes = 0
-        if self._waiters:
-            self._cond.notify_all()
+        self._notify_locked()
 
     def _add_chunk(self) -> None:
         """``_add`` for every span left in the chunk, with the common case inlined.
@@ -665,6 +839,7 @@ class AsyncReporter(SpanReporter):
                 try:
                     data = encode(span)
                 except Exception as error:  # a bad span must not stop the worker
+                    _reraise_signal(error)
                     self._encode_failed(seq, error)
                     pos = self._pos
                     continue
@@ -698,6 +873,7 @@ class AsyncReporter(SpanReporter):
         try:
             alone = self._encoder.message_size([size])
         except Exception as error:
+            _reraise_signal(error)
             self._encode_failed(seq, error)
             return
         self._encoded_bytes += size
@@ -755,23 +931,34 @@ class AsyncReporter(SpanReporter):
     # -- delivery -----------------------------------------------------------------------
     def _send_message(self) -> None:
         seqs, spans = self._message.take()
+        if threading.current_thread() is self._worker and self._hand_off(seqs, spans):
+            return
+        settled = [0]  # how many of seqs are counted delivered or dropped
         try:
-            self._deliver(seqs, spans)
+            self._deliver(seqs, spans, settled)
+        except BaseException:  # a signal on a caller delivering here: count the rest, re-raise
+            rest = seqs[settled[0] :]
+            with self._lock:
+                self._settle_dropped_locked(INTERNAL_ERROR, len(rest), settled)
+                for seq in rest:
+                    self._failed_locked(seq)
+            raise
         finally:
             with self._lock:
                 self._publish_locked()
 
-    def _deliver(self, seqs: List[int], spans: List[bytes]) -> None:
+    def _deliver(self, seqs: List[int], spans: List[bytes], settled: List[int]) -> None:
         try:
             body = self._encoder.encode_message(spans)
-        except Exception:  # the encoder's bug; count it, keep going
-            self._give_up(seqs, ENCODE_FAILED, "encode_failed", None)
+        except Exception as error:  # the encoder's bug; count it, keep going
+            _reraise_signal(error)
+            self._give_up(seqs, settled, ENCODE_FAILED, "encode_failed", None)
             return
         if len(body) > self._max_bytes:  # the encoder's size math was off: never send it
             if len(spans) > 1:
-                self._split(seqs, spans)
+                self._split(seqs, spans, settled)
             else:
-                self._give_up(seqs, TOO_LARGE, "too_large", None)
+                self._give_up(seqs, settled, TOO_LARGE, "too_large", None)
             return
         msg_deadline = time.monotonic() + self._retry_timeout
         last: Optional[SendError] = None
@@ -781,13 +968,22 @@ class AsyncReporter(SpanReporter):
                 deadline = min(deadline, self._close_deadline)
             delay = self._backoff.delay()
             if delay > 0:
-                self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                retry_at = time.monotonic() + delay
+                if not self._retry_after_past_close(retry_at):
+                    self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 if self._closing.is_set():
                     deadline = min(deadline, self._close_deadline)
+                    # close() cuts a backoff short, but not the wait a collector
+                    # asked for (Retry-After): that is honoured within the budget.
+                    if self._retry_after_past_close(retry_at):
+                        self._give_up(seqs, settled, CLOSED, "retry_after", last)
+                        return
+                    if self._backoff.hinted:
+                        self._halt.wait(retry_at - time.monotonic())
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 reason = CLOSED if self._closing.is_set() else SEND_FAILED
-                self._give_up(seqs, reason, last.cause if last else "deadline", last)
+                self._give_up(seqs, settled, reason, last.cause if last else "deadline", last)
                 return
             if self._backoff.failures:
                 with self._lock:
@@ -797,14 +993,14 @@ class AsyncReporter(SpanReporter):
             except MessageTooLarge as too_large:
                 self._backoff.succeeded()  # the collector is up, it just wants less
                 if len(spans) > 1:
-                    self._split(seqs, spans)
+                    self._split(seqs, spans, settled)
                 else:
-                    self._give_up(seqs, TOO_LARGE, "http_413", too_large)
+                    self._give_up(seqs, settled, TOO_LARGE, "http_413", too_large)
                 return
             except SendError as error:
                 if not error.retryable:
                     self._backoff.succeeded()
-                    self._give_up(seqs, SEND_FAILED, error.cause, error)
+                    self._give_up(seqs, settled, SEND_FAILED, error.cause, error)
                     return
                 last = error
                 self._backoff.failed(error.retry_after)
@@ -819,7 +1015,8 @@ class AsyncReporter(SpanReporter):
                     self._metrics.queued_spans,
                 )
             except Exception as error:  # a broken sender must not kill us
-                self._give_up(seqs, SEND_FAILED, "error", None)
+                _reraise_signal(error)
+                self._give_up(seqs, settled, SEND_FAILED, "error", None)
                 self._log.warn(
                     "sender_error",
                     "Zipkin sender for %s raised %s; message dropped",
@@ -830,28 +1027,121 @@ class AsyncReporter(SpanReporter):
             else:
                 self._backoff.succeeded()
                 with self._lock:
-                    self._metrics.delivered(len(seqs), len(body))
+                    metrics = self._metrics  # inlined: no call a signal could cut short
+                    metrics.in_flight_spans -= len(seqs)
+                    metrics.spans_delivered += len(seqs)
+                    settled[0] += len(seqs)
+                    metrics.messages += 1
+                    metrics.message_bytes += len(body)
                 return
 
-    def _split(self, seqs: List[int], spans: List[bytes]) -> None:
+    # -- sender stage -------------------------------------------------------------------
+    def _hand_off(self, seqs: List[int], spans: List[bytes]) -> bool:
+        """Give the message to the sender stage; False if no stage thread can run.
+
+        Waits only while the previous message is still on the wire: the worker
+        keeps taking and encoding spans during a POST (one message of
+        look-ahead), so a burst no longer piles up in the queue meanwhile.
+        """
+        with self._wire_cond:
+            while self._wire is not None:
+                self._wire_cond.wait()
+            if not self._start_sender_locked():
+                return False
+            with self._lock:
+                self._wire_floor = seqs[0]
+                self._publish_locked()
+            self._wire = (seqs, spans)
+            self._wire_cond.notify_all()
+        return True
+
+    def _start_sender_locked(self) -> bool:
+        thread = self._sender_thread
+        if thread is not None and thread.is_alive():
+            return True
+        thread = threading.Thread(target=self._run_sender, name="zipkin-sender", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # interpreter shutdown: the worker sends itself
+            return False
+        self._sender_thread = thread
+        return True
+
+    def _run_sender(self) -> None:
+        TRACING_SUPPRESSED.set(True)
+        while True:
+            with self._wire_cond:
+                while self._wire is None:
+                    if self._wire_stop:
+                        return
+                    self._wire_cond.wait()
+                seqs, spans = self._wire
+            settled = [0]
+            try:
+                self._deliver(seqs, spans, settled)
+            except Exception as error:  # a bug must not end delivery for good
+                self._give_up(seqs[settled[0] :], settled, INTERNAL_ERROR, "internal_error", None)
+                self._log.warn(
+                    "internal_error",
+                    "Zipkin reporter dropped %d spans after an unexpected %s",
+                    len(seqs),
+                    type(error).__name__,
+                )
+            finally:
+                with self._lock:
+                    self._wire_floor = None
+                    self._notify_locked()
+                with self._wire_cond:
+                    self._wire = None
+                    self._wire_cond.notify_all()
+
+    def _wire_idle(self) -> None:
+        """Wait for the message on the wire, then let the stage thread end."""
+        with self._wire_cond:
+            while self._wire is not None:
+                self._wire_cond.wait()
+            self._wire_stop = True
+            self._wire_cond.notify_all()
+
+    def _retry_after_past_close(self, retry_at: float) -> bool:
+        return self._closing.is_set() and self._backoff.hinted and retry_at > self._close_deadline
+
+    def _split(self, seqs: List[int], spans: List[bytes], settled: List[int]) -> None:
         with self._lock:
             self._metrics.messages_split += 1
         half = len(spans) // 2
-        self._deliver(seqs[:half], spans[:half])
+        self._deliver(seqs[:half], spans[:half], settled)
         with self._lock:
             self._publish_after_partial_locked(seqs[half])
-        self._deliver(seqs[half:], spans[half:])
+        self._deliver(seqs[half:], spans[half:], settled)
 
     def _publish_after_partial_locked(self, next_seq: int) -> None:
-        self._inflight_floor = next_seq
-        if self._waiters:
-            self._cond.notify_all()
+        if threading.current_thread() is self._sender_thread:
+            self._wire_floor = next_seq
+        else:
+            self._inflight_floor = next_seq
+        self._notify_locked()
+
+    def _settle_dropped_locked(self, reason: str, count: int, settled: List[int]) -> None:
+        """``metrics.failed`` inlined: between its updates runs no call a signal could cut."""
+        metrics = self._metrics
+        drops = metrics.spans_dropped
+        if reason not in drops:
+            drops[reason] = 0
+        metrics.in_flight_spans -= count
+        drops[reason] += count
+        settled[0] += count
 
     def _give_up(
-        self, seqs: List[int], reason: str, cause: str, error: Optional[SendError]
+        self,
+        seqs: List[int],
+        settled: List[int],
+        reason: str,
+        cause: str,
+        error: Optional[SendError],
     ) -> None:
         with self._lock:
-            self._metrics.failed(reason, len(seqs))
+            self._settle_dropped_locked(reason, len(seqs), settled)
             self._metrics.message_dropped(cause)
             for seq in seqs:
                 self._failed_locked(seq)
@@ -874,22 +1164,22 @@ class AsyncReporter(SpanReporter):
 
     def _drain_here(self, deadline: Optional[float]) -> None:
         """Deliver on the calling thread when no worker can run (exit path, failed start)."""
-        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
-        if not self._drain_lock.acquire(timeout=wait):
-            return  # someone else is delivering; the caller waits for the result
+        claim = threading.get_ident()
         token = TRACING_SUPPRESSED.set(True)
         try:
-            while deadline is None or time.monotonic() < deadline:
-                more = self._cycle()
+            claimed = self._claim_delivery(claim, deadline)
+            while claimed and (deadline is None or time.monotonic() < deadline):
+                self._cycle()
                 if self._message.spans:
                     self._send_message()
-                if not more:
+                if not self._queue:  # looked at after the POSTs, not before
                     return
         finally:
             TRACING_SUPPRESSED.reset(token)
             with self._lock:
-                self._wake_at = 1  # no worker sleeps: the next span tries to start one
-            self._drain_lock.release()
+                if self._delivering == claim:
+                    self._wake_at = 1  # no worker sleeps: the next span tries to start one
+            self._release_delivery(claim)
 
     # -- fork ---------------------------------------------------------------------------
     def _check_pid(self) -> None:

@@ -48,6 +48,13 @@ def safe_endpoint(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def api_url(collector_url: str, path: str) -> str:
+    """``path`` appended to the collector URL's path, before any query string."""
+    parts = urlsplit(collector_url)
+    full = parts.path.rstrip("/") + "/" + path.lstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, full, parts.query, ""))
+
+
 def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
     if not value:
@@ -287,7 +294,7 @@ class HttpSender(Sender):
     ) -> None:
         if timeout <= 0 or connect_timeout <= 0:
             raise ValueError("timeout and connect_timeout must be positive")
-        self.url = collector_url.rstrip("/") + "/" + path.lstrip("/")
+        self.url = api_url(collector_url, path)
         self.endpoint = safe_endpoint(self.url)
         self.content_type = content_type
         self.timeout = float(timeout)

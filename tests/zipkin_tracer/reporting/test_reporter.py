@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.reporting import Gate, assert_invariant, park_worker
 from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span, span_ids
 from zipkin_tracer.reporting.reporter import AsyncReporter, _Backoff
 from zipkin_tracer.transport.base import MessageTooLarge, SendError
@@ -24,26 +25,6 @@ def make(made: List[AsyncReporter], sender: RecordingSender, **kwargs: Any) -> A
     reporter = AsyncReporter(DictJsonEncoder(), sender, **kwargs)
     made.append(reporter)
     return reporter
-
-
-def assert_invariant(m: Dict[str, Any]) -> None:
-    accounted = (
-        m["spans_delivered"] + m["spans_dropped_total"] + m["queued_spans"] + m["in_flight_spans"]
-    )
-    assert m["spans"] == accounted, m
-
-
-class Gate:
-    """A sender behaviour that blocks every send until opened."""
-
-    def __init__(self) -> None:
-        self.entered = threading.Event()
-        self.opened = threading.Event()
-
-    def __call__(self, body: bytes) -> None:
-        self.entered.set()
-        if not self.opened.wait(10):
-            raise SendError("timeout", retryable=True)
 
 
 def test_no_thread_until_the_first_span(reporters: List[AsyncReporter]) -> None:
@@ -149,21 +130,20 @@ def test_queue_full_drops_are_counted_exactly(reporters: List[AsyncReporter]) ->
     gate = Gate()
     sender = RecordingSender(gate)
     reporter = make(reporters, sender, max_queue_size=10000, flush_interval=0.01)
-    reporter.report(span(0))
-    assert gate.entered.wait(5)  # the worker now holds one span in flight
+    park_worker(reporter, gate, span(0), span(99999))  # one span sent, one packed
     for i in range(1, 25001):
         reporter.report(span(i))
     m = reporter.metrics
-    assert m["in_flight_spans"] == 1
+    assert m["in_flight_spans"] == 2
     assert m["queued_spans"] == 10000
     assert m["spans_dropped"] == {"queue_full": 15000}
     assert_invariant(m)
     gate.opened.set()
     assert reporter.flush(10) is False  # dropped spans were reported before the call
     ids = sender.ids()
-    assert len(ids) == len(set(ids)) == 10001
-    assert reporter.metrics["spans_delivered"] == 10001
-    reporter.report(span(99999))
+    assert len(ids) == len(set(ids)) == 10002
+    assert reporter.metrics["spans_delivered"] == 10002
+    reporter.report(span(99998))
     assert reporter.flush(5) is True
 
 
@@ -171,13 +151,13 @@ def test_drop_oldest_policy_keeps_the_newest(reporters: List[AsyncReporter]) -> 
     gate = Gate()
     sender = RecordingSender(gate)
     reporter = make(reporters, sender, max_queue_size=10, flush_interval=0.01, drop_policy="oldest")
-    reporter.report(span(0))
-    assert gate.entered.wait(5)
+    park_worker(reporter, gate, span(0), span(99))
     for i in range(1, 16):
         reporter.report(span(i))
     gate.opened.set()
     reporter.flush(5)
-    assert sorted(sender.ids()) == sorted([span(0)["id"]] + [span(i)["id"] for i in range(6, 16)])
+    kept = [span(0)["id"], span(99)["id"]] + [span(i)["id"] for i in range(6, 16)]
+    assert sorted(sender.ids()) == sorted(kept)
     assert reporter.metrics["spans_dropped"] == {"queue_full": 5}
 
 
@@ -458,8 +438,7 @@ def test_report_allocates_nothing_the_garbage_collector_tracks(
     """So a collection never starts inside report(), i.e. inside span.finish()."""
     gate = Gate()
     reporter = make(reporters, RecordingSender(gate), flush_interval=0.01, caller_encodes=False)
-    reporter.report(span(0))
-    assert gate.entered.wait(5)  # the worker is parked in a send: nothing else runs
+    park_worker(reporter, gate, span(0), span(9999))  # nothing else runs
     spans = [span(i) for i in range(1, 5001)]  # more than the 2-tuple free list holds
     gc.disable()
     try:
@@ -694,7 +673,7 @@ class ThreadCountingEncoder(DictJsonEncoder):
 
 
 def _backed_up(made: List[AsyncReporter], sender: RecordingSender, **kwargs: Any) -> AsyncReporter:
-    """A reporter of 100 slots whose worker is stuck in a send holding span 0."""
+    """A reporter of 100 slots; the tests hold its sender stage in a send."""
     reporter = AsyncReporter(
         ThreadCountingEncoder(),
         sender,
@@ -715,20 +694,19 @@ def test_a_backed_up_queue_makes_callers_encode_their_own_spans(
     reporter = _backed_up(reporters, sender)
     encoder = reporter._encoder
     assert isinstance(encoder, ThreadCountingEncoder)
-    reporter.report(span(0))
-    assert gate.entered.wait(5)
+    park_worker(reporter, gate, span(0), span(1))
     me = threading.current_thread().name
-    for i in range(1, 100):  # queue lengths 0..98 at report time
+    for i in range(2, 101):  # queue lengths 0..98 at report time
         reporter.report(span(i))
     # From a quarter of the queue on (25 queued), the caller encodes.
     assert encoder.by_thread.get(me) == 99 - 25
     gate.opened.set()
     assert reporter.flush(5) is True
-    assert sorted(sender.ids()) == sorted(f"{i + 1:016x}" for i in range(100))
-    assert sum(encoder.by_thread.values()) == 100  # nothing encoded twice
+    assert sorted(sender.ids()) == sorted(f"{i + 1:016x}" for i in range(101))
+    assert sum(encoder.by_thread.values()) == 101  # nothing encoded twice
     m = reporter.metrics
-    assert m["spans_delivered"] == 100
-    assert m["span_bytes"] == sum(len(DictJsonEncoder().encode_span(span(i))) for i in range(100))
+    assert m["spans_delivered"] == 101
+    assert m["span_bytes"] == sum(len(DictJsonEncoder().encode_span(span(i))) for i in range(101))
     assert_invariant(m)
 
 

@@ -44,6 +44,14 @@ def test_posts_to_the_path_with_content_type_and_b3_zero(mocked: responses.Reque
     assert request.body == BODY
 
 
+def test_a_query_string_stays_after_the_api_path(mocked: responses.RequestsMock) -> None:
+    mocked.post(URL + "?api_key=k&x=1", status=202)
+    sender = HttpSender("http://collector.test:9411/?api_key=k&x=1")
+    sender.send(BODY)
+    assert mocked.calls[0].request.url == URL + "?api_key=k&x=1"
+    assert sender.endpoint == URL  # logs never show the query
+
+
 def test_thrift_content_type_and_v1_path(mocked: responses.RequestsMock) -> None:
     mocked.post("http://collector.test:9411/api/v1/spans", status=202)
     HttpSender(

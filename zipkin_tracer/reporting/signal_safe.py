@@ -1,0 +1,68 @@
+"""Events application threads may set while a signal can land at any bytecode.
+
+``threading.Event`` takes its lock through ``Condition.__enter__``, a Python
+function: a signal handler's exception raised just after the lock is taken,
+before that function returns, leaves the lock held for good, and every later
+``set``/``wait``/``clear`` blocks. These use one plain lock each, whose
+``acquire``/``release`` are single C calls, plus a flag read before sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+
+def _timeout(seconds: Optional[float]) -> float:
+    return -1 if seconds is None else max(0.0, seconds)
+
+
+class Wakeup:
+    """An auto-clearing wake-up for one sleeper: ``wait`` consumes a ``set``."""
+
+    def __init__(self) -> None:
+        self._gate = threading.Lock()
+        self._gate.acquire()  # locked: nothing pending
+
+    def set(self) -> None:
+        try:
+            self._gate.release()
+        except RuntimeError:  # already pending (or another setter won the race)
+            pass
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        return self._gate.acquire(timeout=_timeout(timeout))
+
+    def clear(self) -> None:
+        self._gate.acquire(blocking=False)
+
+    def is_set(self) -> bool:
+        return not self._gate.locked()
+
+
+class Flag:
+    """A one-way event (set once, never cleared) any number of threads may wait for."""
+
+    __slots__ = ("_gate", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._gate = threading.Lock()
+        self._gate.acquire()
+
+    def set(self) -> None:
+        self._set = True
+        try:
+            self._gate.release()
+        except RuntimeError:
+            pass
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if self._set:
+            return True
+        if self._gate.acquire(timeout=_timeout(timeout)):
+            self.set()  # pass it on to the next waiter
+        return self._set
