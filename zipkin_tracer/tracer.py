@@ -18,7 +18,7 @@ from opentracing import (
     Tracer,
     UnsupportedFormatException,
 )
-from opentracing.scope_managers import ThreadLocalScopeManager
+from opentracing.scope_managers.contextvars import ContextVarsScopeManager
 from zipkin_tracer import ids as _ids
 from zipkin_tracer.config import Config, resolve
 from zipkin_tracer.context import EMPTY_BAGGAGE, ZipkinSpanContext
@@ -121,6 +121,16 @@ class DisabledReporter(SpanReporter):
         return {"spans_disabled": self.spans_disabled}
 
 
+def default_scope_manager() -> ScopeManager:
+    """A context-variable scope manager: each thread and each asyncio task has its
+    own active span, and tasks, ``asyncio.to_thread`` and ``run_in_executor`` work
+    inherit their creator's."""
+    from zipkin_tracer import executor_context
+
+    executor_context.install()
+    return ContextVarsScopeManager()
+
+
 class ZipkinTracer(Tracer):
     """An ``opentracing.Tracer`` whose sampled spans are reported to Zipkin.
 
@@ -128,7 +138,9 @@ class ZipkinTracer(Tracer):
     argument > ``ZIPKIN_*`` environment variable > default). ``reporter``
     replaces the default background HTTP reporter (e.g.
     :class:`zipkin_tracer.testing.InMemoryReporter`); ``scope_manager``
-    defaults to ``ThreadLocalScopeManager``.
+    defaults to ``ContextVarsScopeManager``, right for threads and asyncio
+    tasks alike (then ``loop.run_in_executor`` work also inherits the active
+    span, see :mod:`zipkin_tracer.executor_context`).
     """
 
     def __init__(
@@ -153,7 +165,9 @@ class ZipkinTracer(Tracer):
             trace_id_128bit=trace_id_128bit,
             **options,
         )
-        super().__init__(scope_manager or ThreadLocalScopeManager())
+        if scope_manager is None:
+            scope_manager = default_scope_manager()
+        super().__init__(scope_manager)
         self.config = config
         self.service_name = config.service_name
         # disabled (OTEL_SDK_DISABLED): starts no trace, reports nothing; a
