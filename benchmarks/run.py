@@ -30,8 +30,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import runners as R  # noqa: E402
-from loop_lag import bench_loop_lag  # noqa: E402, F401 - the loop_lag section
 import scaling  # noqa: E402
+from loop_lag import bench_loop_lag  # noqa: E402, F401 - the loop_lag section
 from workload import fmt_us, median, percentile, table  # noqa: E402
 
 SECTIONS = ("cpu", "encode", "latency", "delivery", "kafka", "memory", "loop_lag")
