@@ -15,6 +15,7 @@ release = re.search(
 ).group(1)  # type: ignore[union-attr]
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode"]
 autodoc_member_order = "bysource"
+autodoc_inherit_docstrings = False  # third-party base classes (httpx) bring their own markup
 autodoc_typehints = "description"
 # Each name documented once, where it is defined (packages re-export a lot).
 autodoc_default_options = {"members": True, "show-inheritance": True, "ignore-module-all": True}

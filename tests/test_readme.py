@@ -18,7 +18,6 @@ import responses
 
 import opentracing
 from opentracing.mocktracer import MockTracer
-from opentracing.scope_managers.contextvars import ContextVarsScopeManager
 from tests.support import readme
 from zipkin_tracer import ProbabilisticSampler, ZipkinTracer
 from zipkin_tracer.testing import InMemoryReporter
@@ -170,7 +169,8 @@ def test_threads_activate() -> None:
 
 
 def test_asyncio() -> None:
-    tracer = MockTracer(scope_manager=ContextVarsScopeManager())
+    reporter = InMemoryReporter()
+    tracer = ZipkinTracer("readme", reporter=reporter)  # the default scope manager
 
     def traced(name: str) -> Callable[[], Any]:
         async def child() -> None:
@@ -183,16 +183,96 @@ def test_asyncio() -> None:
         with tracer.start_active_span("blocking_io"):
             pass
 
+    class RunningLoop:
+        """``loop`` in the example: the loop the handler runs on."""
+
+        def run_in_executor(self, executor: Any, work: Callable[[], None]) -> Any:
+            return asyncio.get_running_loop().run_in_executor(executor, work)
+
     handler = run(
         "asyncio",
         tracer=tracer,
         asyncio=asyncio,
+        loop=RunningLoop(),
         fetch_user=traced("fetch_user"),
         fetch_a=traced("fetch_a"),
         fetch_b=traced("fetch_b"),
         blocking_io=blocking_io,
     )["handler"]
     asyncio.run(handler())
-    spans = {s.operation_name: s for s in tracer.finished_spans()}
-    for name in ("fetch_user", "fetch_a", "fetch_b", "blocking_io"):
-        assert spans[name].parent_id == spans["handler"].context.span_id, name
+    spans = reporter.json_spans()
+    (root,) = [s for s in spans if s["name"] == "handler"]
+    children = sorted(s["name"] for s in spans if s.get("parentId") == root["id"])
+    assert children == ["blocking_io", "blocking_io", "fetch_a", "fetch_b", "fetch_user"]
+
+
+def test_fastapi_and_httpx(global_tracer: MockTracer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+    from fastapi.testclient import TestClient
+
+    from zipkin_tracer.httpx import AsyncTracingTransport
+
+    namespace = run("fastapi")
+    opentracing.tracer.close(timeout=1.0)  # the example's tracer: nothing to send here
+    monkeypatch.setattr(opentracing, "tracer", global_tracer)  # looked up per request
+
+    def inventory(request: httpx.Request) -> httpx.Response:
+        assert request.url == "http://inventory:8080/stock/3"
+        return httpx.Response(200, json=12)
+
+    # the example's client, with the network replaced by an answer
+    namespace["inventory"] = httpx.AsyncClient(
+        transport=AsyncTracingTransport(httpx.MockTransport(inventory))
+    )
+    with TestClient(namespace["app"]) as client:
+        answer = client.get("/items/3")
+    assert answer.json() == {"item": 3, "stock": 12}
+    kinds = sorted(s.tags["span.kind"] for s in global_tracer.finished_spans())
+    assert kinds == ["client", "server"]
+
+
+def test_asgi(global_tracer: MockTracer) -> None:
+    from fastapi import FastAPI
+
+    from zipkin_tracer.asgi import TracingMiddleware
+
+    async def plain_app(scope: Any, receive: Any, send: Any) -> None:
+        pass
+
+    namespace = run("asgi", app=FastAPI(), get_asgi_application=lambda: plain_app)
+    assert isinstance(namespace["application"], TracingMiddleware)
+    assert [m.cls for m in namespace["app"].user_middleware] == [TracingMiddleware]
+
+
+def test_asgi_django_route() -> None:
+    zipkin_route = run("asgi django route")["zipkin_route"]
+
+    class Request:
+        scope: Dict[str, Any] = {}
+
+        class resolver_match:
+            route = "orders/<int:order_id>"
+
+    assert zipkin_route(lambda request: "response")(Request()) == "response"
+
+
+def test_httpx(global_tracer: MockTracer) -> None:
+    import httpx
+
+    namespace = run("httpx")
+    try:
+        assert isinstance(namespace["client"], httpx.AsyncClient)
+    finally:
+        asyncio.run(namespace["client"].aclose())
+
+
+def test_aiohttp() -> None:
+    from aiohttp import web
+
+    async def build() -> Dict[str, Any]:
+        namespace = run("aiohttp")
+        await namespace["session"].close()
+        return namespace
+
+    namespace = asyncio.run(build())
+    assert isinstance(namespace["app"], web.Application)

@@ -69,6 +69,11 @@ def _notes(config: Config, origins: Dict[str, str], environ: Dict[str, str]) -> 
             f"no service name: spans appear as {config.service_name!r}; "
             "set $ZIPKIN_SERVICE_NAME or service_name="
         )
+    if config.transport == "kafka":
+        notes.append(
+            "spans go to Kafka; /health and the read-back ask the Zipkin server at "
+            "collector_url, which must consume that topic"
+        )
     port = environ.get("ZIPKIN_PORT", "").strip()
     if port and origins["collector_url"] == "default":
         notes.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 from typing import List
 
@@ -13,7 +14,7 @@ _LITERAL = re.compile(r"::\n\n((?:    .*\n|\n)+)")
 
 
 def _dedent(block: str) -> str:
-    return "\n".join(line[4:] for line in block.rstrip("\n").splitlines()) + "\n"
+    return textwrap.dedent(block.rstrip("\n")) + "\n"  # blocks inside lists are indented more
 
 
 def text() -> str:
@@ -53,15 +54,20 @@ EXAMPLES = {
     "between services": "the callee extracts it and starts its span as a child:",
     "inventory": "``inventory.py``, a service of its own:",
     "frontend": "``frontend.py``, which calls it with ``requests``:",
+    "fastapi": "The frontend as an ASGI service calling the inventory with ``httpx``:",
     "django": "one-file site, ``shop.py``",
     "wsgi": "WSGI servers (Flask, Django, any WSGI app)\n",
     "flask hooks": "the hooks that name spans after routes:",
+    "asgi": "ASGI servers (FastAPI, Starlette, Django under ASGI)\n",
+    "asgi django route": "set_route(scope, template)``; for Django, a middleware:",
+    "httpx": "HTTP clients: ``httpx``\n",
+    "aiohttp": "aiohttp: clients and servers\n",
     "requests": "``requests.get()`` and friends) with one call:",
     "log filter": "Log correlation\n~~~~~~~~~~~~~~~\n",
     "log dictconfig": "With ``logging.config.dictConfig``:",
-    "threads": "Hand the parent over explicitly:",
+    "threads": "Hand the parent over\nexplicitly:",
     "threads activate": "activate the parent there without finishing it:",
-    "asyncio": "concurrent requests never see each other's spans:",
+    "asyncio": "concurrent requests on one event loop never see each other's spans:",
     "custom reporter": "build it yourself and hand it to the tracer:",
 }
 
