@@ -32,6 +32,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from zipkin_tracer.encoding.base import Encoder
 from zipkin_tracer.reporting.base import SpanReporter
+from zipkin_tracer.reporting.hints import check_suffix
 from zipkin_tracer.reporting.log_limiter import LogLimiter, safe_log
 from zipkin_tracer.reporting.metrics import (
     CLOSED,
@@ -360,6 +361,7 @@ class AsyncReporter(SpanReporter):
         # caller delivering in its place (no thread possible) takes it too.
         self._delivering: Optional[object] = None  # guarded by _lock, see _claim_delivery
         self._backoff.succeeded()
+        self._failed_attempts = 0  # since the last success: > 0 means "say it recovered"
         # New, not reset: a lock inherited across fork may be held.
         self._log = LogLimiter(logger, self._log_interval)
 
@@ -968,6 +970,7 @@ class AsyncReporter(SpanReporter):
         msg_deadline = time.monotonic() + self._retry_timeout
         last: Optional[SendError] = None
         while True:
+            self._warn_queue_full()  # while the collector fails, the queue fills
             deadline = msg_deadline
             if self._closing.is_set():
                 deadline = min(deadline, self._close_deadline)
@@ -1003,6 +1006,7 @@ class AsyncReporter(SpanReporter):
                     self._give_up(seqs, settled, TOO_LARGE, "http_413", too_large)
                 return
             except SendError as error:
+                self._failed_attempts += 1
                 if not error.retryable:
                     self._backoff.succeeded()
                     self._give_up(seqs, settled, SEND_FAILED, error.cause, error)
@@ -1012,12 +1016,13 @@ class AsyncReporter(SpanReporter):
                 self._log.warn(
                     "retry:" + error.cause,
                     "Zipkin collector %s failed (%s, status %s) with a message of %d spans; "
-                    "retrying with backoff, %d spans queued",
+                    "retrying with backoff, %d spans queued%s",
                     self._sender.endpoint,
                     error.cause,
                     error.status,
                     len(seqs),
                     self._metrics.queued_spans,
+                    check_suffix(error.cause),
                 )
             except Exception as error:  # a broken sender must not kill us
                 _reraise_signal(error)
@@ -1038,6 +1043,14 @@ class AsyncReporter(SpanReporter):
                     settled[0] += len(seqs)
                     metrics.messages += 1
                     metrics.message_bytes += len(body)
+                if self._failed_attempts:
+                    self._log.warn(
+                        "recovered",
+                        "Zipkin collector %s accepts spans again, after %d failed attempts",
+                        self._sender.endpoint,
+                        self._failed_attempts,
+                    )
+                    self._failed_attempts = 0
                 return
 
     # -- sender stage -------------------------------------------------------------------
@@ -1152,12 +1165,13 @@ class AsyncReporter(SpanReporter):
                 self._failed_locked(seq)
         self._log.warn(
             "dropped:" + cause,
-            "Zipkin reporter dropped a message of %d spans to %s (%s, status %s, reason %s)",
+            "Zipkin reporter dropped a message of %d spans to %s (%s, status %s, reason %s)%s",
             len(seqs),
             self._sender.endpoint,
             cause,
             error.status if error else None,
             reason,
+            check_suffix(cause),
         )
 
     def _sleep(self, seconds: float) -> None:
