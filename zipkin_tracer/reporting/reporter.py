@@ -205,12 +205,15 @@ class _Message:
         return seqs, spans
 
 
-def _from_signal_handler(error: BaseException) -> bool:
-    """Whether ``error`` was raised in (or below) an installed Python signal handler.
+def _signal_error(error: BaseException) -> Optional[BaseException]:
+    """The exception an installed Python signal handler raised in ``error``'s chain, if any.
 
     Such a handler runs on top of whatever frame was executing, report()'s
     included; its exception (a timeout library's, say) belongs to the
-    application and must reach it. Only looked at on the error path.
+    application and must reach it. A cleanup it interrupted may raise an
+    error of its own instead (``Thread.start()``'s ``del _limbo[self]``
+    raises ``KeyError``), so the ``__context__`` chain is searched too.
+    Only looked at on the error path.
     """
     codes = set()
     for signum in signal.valid_signals():
@@ -221,18 +224,30 @@ def _from_signal_handler(error: BaseException) -> bool:
         code = getattr(getattr(handler, "__func__", handler), "__code__", None)
         if code is not None:
             codes.add(code)
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code in codes:
-            return True
-        tb = tb.tb_next
-    return False
+    seen = set()
+    current: Optional[BaseException] = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code in codes:
+                return current
+            tb = tb.tb_next
+        current = current.__context__
+    return None
 
 
 def _reraise_signal(error: BaseException) -> None:
-    """Let a signal handler's exception through a guard that may run on a caller's thread."""
-    if _from_signal_handler(error):
+    """Raise the signal handler's exception in ``error``'s chain, if any.
+
+    Used by guards that may run on a caller's thread: the application gets
+    its own exception, not a cleanup error the signal caused on the way.
+    """
+    handlers = _signal_error(error)
+    if handlers is error:
         raise error
+    if handlers is not None:
+        raise handlers from None
 
 
 def _positive(name: str, value: float) -> None:
@@ -335,6 +350,7 @@ class AsyncReporter(SpanReporter):
             self._closing.set()
             self._close_done.set()
         self._worker: Optional[threading.Thread] = None
+        self._worker_began: Optional[threading.Thread] = None  # the one that ran _run
         # Worker-side state (only the worker, or a caller draining in its place).
         self._message = _Message(self._encoder, self._max_bytes)
         self._chunk: List[_Item] = []
@@ -399,7 +415,19 @@ class AsyncReporter(SpanReporter):
                         metrics.spans = seq + 1  # metrics.queued(), inlined
                         metrics.queued_spans += 1
                     except BaseException:  # a signal handler's exception, re-raised
-                        self._finish_append_after_signal(length, seq)
+                        # Complete the append it cut short. No call in here (a
+                        # call is where a second signal lands), so nothing can
+                        # cut the completion short in turn.
+                        try:
+                            queue[length]  # IndexError: nothing went in
+                            seqs = self._queue_seqs
+                            if not seqs or seqs[-1] != seq:
+                                seqs += (seq,)
+                            if metrics.spans == seq:
+                                metrics.spans = seq + 1
+                                metrics.queued_spans += 1
+                        except IndexError:
+                            pass
                         raise
                     queued = True
                     if length + 1 != self._wake_at:
@@ -413,39 +441,8 @@ class AsyncReporter(SpanReporter):
                 self._start_worker()
             self._wake.set()
         except Exception as error:  # report() must never raise into the app...
-            if _from_signal_handler(error):
-                raise  # ...but a signal handler's exception is the application's
+            _reraise_signal(error)  # ...but a signal handler's exception is the application's
             self._report_failed(queued, error)
-
-    def _finish_append_after_signal(self, length: int, seq: int) -> None:
-        """``_finish_append_locked`` until done, even if more signals land meanwhile.
-
-        The repair is idempotent; the latest signal's exception is raised
-        afterwards (chained to the first), so none is lost.
-        """
-        pending: Optional[BaseException] = None
-        for _ in range(100):
-            try:
-                self._finish_append_locked(length, seq)
-                break
-            except BaseException as again:  # re-raised below, once the state is whole
-                pending = again
-        if pending is not None:
-            raise pending
-
-    def _finish_append_locked(self, length: int, seq: int) -> None:
-        """Complete an append a signal interrupted, so the queue and counters stay in step.
-
-        A signal handler runs only between bytecodes, after a call returns:
-        here, after one of the two appends.
-        """
-        if len(self._queue) == length:
-            return  # nothing happened: the span was never reported
-        if len(self._queue_seqs) < len(self._queue):
-            self._queue_seqs.append(seq)
-        if self._metrics.spans == seq:
-            self._metrics.spans = seq + 1
-            self._metrics.queued_spans += 1
 
     def _report_failed(self, queued: bool, error: Exception) -> None:
         """A bug inside ``report``: count the span as dropped unless it made it in."""
@@ -663,10 +660,15 @@ class AsyncReporter(SpanReporter):
             # then delivers on the calling thread.
             with self._lock:
                 self._worker = None
-        except BaseException:  # re-raised; a signal may have landed before the thread began
+        except BaseException as error:  # a signal landed inside start()
+            # Whether the thread will ever run is unknowable here (a start()
+            # cut short may leave it doomed to fail in its own bootstrap, or
+            # blocked for good on its start event): unless it already runs
+            # ``_run``, it is given up on, and steps aside if it runs late.
             with self._lock:
-                if self._worker is worker and worker.ident is None:
-                    self._worker = None  # never started: the next span tries again
+                if self._worker is worker and self._worker_began is not worker:
+                    self._worker = None  # the next span starts another
+            _reraise_signal(error)  # the handler's own exception, not start()'s cleanup error
             raise
 
     def _run(self) -> None:
@@ -675,6 +677,7 @@ class AsyncReporter(SpanReporter):
                 self._worker = threading.current_thread()
             if self._worker is not threading.current_thread():
                 return  # another worker took over: never two
+            self._worker_began = self._worker
         TRACING_SUPPRESSED.set(True)
         more = False
         token = object()
