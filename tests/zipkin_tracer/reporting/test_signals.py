@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = """
 import faulthandler, json, os, signal, sys, threading, time
 faulthandler.dump_traceback_later(20, exit=True)
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span
+from tests.support.fakes import DictJsonEncoder, RecordingSender, span
 from zipkin_tracer.reporting.reporter import AsyncReporter
 
 KIND = {kind!r}

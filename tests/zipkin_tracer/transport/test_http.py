@@ -13,7 +13,7 @@ import pytest
 import requests
 import responses
 
-from tests.zipkin_tracer.reporting.fake_collector import (
+from tests.support.fake_collector import (
     Action,
     Blackhole,
     FakeCollector,
