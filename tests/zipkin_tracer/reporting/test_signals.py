@@ -43,16 +43,25 @@ if KIND == "sigint":
             fired += 1
             raise KeyboardInterrupt
     signal.signal(signal.SIGINT, handler)
+    # One stop for every killer: a signal cutting start() short (inside
+    # Thread.start) leaves a running killer behind, and start() runs again.
+    stopping = threading.Event()
+    killers = []
+    def stop_all():
+        stopping.set()  # a killer not yet running exits at its first check
+        for killer in killers:
+            if killer.is_alive():
+                killer.join()
     def start():
-        stop = threading.Event()
         def kill():
             for _ in range(3000):  # bounded, about 1.5 s
-                if stop.wait(0.0005):
+                if stopping.wait(0.0005):
                     return
                 os.kill(os.getpid(), signal.SIGINT)
         killer = threading.Thread(target=kill, daemon=True)
+        killers.append(killer)
         killer.start()
-        return lambda: (stop.set(), killer.join())
+        return stop_all
 else:
     Interrupt = Tick
     def handler(signum, frame):
