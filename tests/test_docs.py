@@ -36,3 +36,11 @@ def test_documents_the_readme_names_exist() -> None:
     assert {"docs/design.rst", "docs/performance.rst"} <= named
     for path in named:
         assert (ROOT / path).exists(), path
+
+
+def test_every_document_is_named_by_the_readme_and_has_a_title() -> None:
+    readme = (ROOT / "README.rst").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "docs").glob("*.rst")):
+        assert f"``docs/{path.name}``" in readme, path.name
+        title, underline = path.read_text(encoding="utf-8").splitlines()[:2]
+        assert re.fullmatch(r"=+", underline) and len(underline) >= len(title), path.name

@@ -135,12 +135,11 @@ def _positive_int(name: str, value: Any, env: Optional[str]) -> int:
     return _number(name, value, env, int, 1, "a positive integer")
 
 
-def _positive_float(name: str, value: Any, env: Optional[str]) -> float:
-    result = _number(name, value, env, float, 0, "a positive number of seconds")
+def _positive_float(name: str, value: Any, env: Optional[str], unit: str = "seconds") -> float:
+    what = f"a positive number of {unit}"
+    result = _number(name, value, env, float, 0, what)
     if result <= 0:
-        raise ValueError(
-            f"{_source(name, env)} must be a positive number of seconds, got {value!r}"
-        )
+        raise ValueError(f"{_source(name, env)} must be {what}, got {value!r}")
     return result
 
 
@@ -428,7 +427,7 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
             # the OpenTelemetry specification's unit: milliseconds
             value, src = _pick(name, None, ("OTEL_EXPORTER_ZIPKIN_TIMEOUT",), env)
             if value is not None:
-                value = _positive_float(name, value, src) / 1000.0
+                value = _positive_float(name, value, src, "milliseconds") / 1000.0
         out[name] = float_default if value is None else _positive_float(name, value, src)
 
     value, src = _pick("local_ip", options.get("local_ip"), ("ZIPKIN_LOCAL_IP",), env)

@@ -27,9 +27,10 @@ class ZipkinSpanContext(SpanContext):
     ``remote`` is True for contexts that came from ``extract``. ``w3c`` is
     the W3C state that travels with the trace (``tracestate``, the random
     flag; see zipkin_tracer.propagation.tracecontext), or None.
-    Contexts are immutable: ``set_baggage_item`` makes a new one, and the
-    ``baggage`` of a context without any is :data:`EMPTY_BAGGAGE`, which
-    refuses writes (``TypeError``) instead of leaking them into every span.
+    Contexts are immutable: ``set_baggage_item`` makes a new one. ``baggage``
+    is a read-only view (:data:`EMPTY_BAGGAGE` when there is none): a write
+    raises ``TypeError`` instead of leaking into the parent and the siblings
+    that share the mapping.
     """
 
     __slots__ = (
@@ -59,7 +60,10 @@ class ZipkinSpanContext(SpanContext):
         self.parent_id = parent_id
         self.sampled = sampled
         self.debug = debug
-        self._baggage = baggage if baggage is not None else EMPTY_BAGGAGE
+        # read-only: children share their parent's mapping (see set_baggage_item)
+        self._baggage = (
+            cast(Dict[str, str], MappingProxyType(baggage)) if baggage else EMPTY_BAGGAGE
+        )
         self.remote = remote
         self.w3c = w3c
 

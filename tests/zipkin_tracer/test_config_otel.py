@@ -99,6 +99,19 @@ def test_zipkin_sampler_wins_and_keeps_its_own_parameter() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ZIPKIN_PROPAGATION": "b3", "OTEL_PROPAGATORS": "xray"},
+        {"ZIPKIN_SAMPLER": "const", "OTEL_TRACES_SAMPLER": "jaeger_remote"},
+        {"ZIPKIN_DISABLED": "false", "OTEL_SDK_DISABLED": "maybe"},
+        {"ZIPKIN_TIMEOUT": "3", "OTEL_EXPORTER_ZIPKIN_TIMEOUT": "soon"},
+    ],
+)
+def test_an_otel_variable_overridden_by_zipkin_is_not_read(env: Dict[str, str]) -> None:
+    resolve(environ=env, service_name="s")  # the README promises no error here
+
+
 def test_otel_timeout_is_milliseconds_and_zipkin_timeout_wins() -> None:
     assert (
         resolve(environ={"OTEL_EXPORTER_ZIPKIN_TIMEOUT": "2500"}, service_name="s").timeout == 2.5
@@ -106,6 +119,16 @@ def test_otel_timeout_is_milliseconds_and_zipkin_timeout_wins() -> None:
     env = {"OTEL_EXPORTER_ZIPKIN_TIMEOUT": "2500", "ZIPKIN_TIMEOUT": "4"}
     assert resolve(environ=env, service_name="s").timeout == 4.0
     assert resolve(environ=env, service_name="s", timeout=1).timeout == 1.0
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5"])
+def test_bad_otel_timeout_is_named_in_milliseconds(value: str) -> None:
+    # "seconds" here would lead a user to write 10 and get a 10 ms timeout
+    with pytest.raises(
+        ValueError,
+        match=r"OTEL_EXPORTER_ZIPKIN_TIMEOUT\) must be a positive number of milliseconds",
+    ):
+        resolve(environ={"OTEL_EXPORTER_ZIPKIN_TIMEOUT": value}, service_name="s")
 
 
 def test_otel_sdk_disabled(monkeypatch: pytest.MonkeyPatch) -> None:

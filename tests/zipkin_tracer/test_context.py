@@ -29,6 +29,21 @@ def test_writing_into_empty_baggage_raises_and_leaks_nowhere() -> None:
     assert dict(EMPTY_BAGGAGE) == {}
 
 
+def test_writing_into_non_empty_baggage_raises_and_leaks_nowhere() -> None:
+    tracer = make_tracer()
+    parent = tracer.start_span("p")
+    parent.set_baggage_item("k", "v")
+    child, sibling = (tracer.start_span(n, child_of=parent) for n in ("c", "s"))
+    extracted = tracer.extract("http_headers", {"baggage": "a=1", "ot-baggage-b": "2"})
+    assert extracted is not None
+    for context in (parent.context, child.context, extracted):
+        with pytest.raises(TypeError):
+            context.baggage["leak"] = "yes"  # type: ignore[index]
+    assert parent.context.baggage == {"k": "v"} == sibling.context.baggage
+    child.set_baggage_item("mine", "1")
+    assert "mine" not in parent.context.baggage and "mine" not in sibling.context.baggage
+
+
 def test_every_context_without_baggage_shares_the_one_constant() -> None:
     tracer = make_tracer()
     new_trace = tracer.start_span("a")

@@ -40,7 +40,9 @@ MAX_HEADER_BYTES = 8192
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*\Z")
-_VALUE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
+#: "+" is encoded although the spec allows it bare: OpenTelemetry Python
+#: decodes values as form data, where "+" is a space.
+_VALUE_SAFE = "!#$&'()*-./:<=>?@[]^_`{|}~"
 _OWS = " \t"
 
 Properties = Dict[str, Tuple[str, str]]

@@ -9,7 +9,8 @@ with valid IDs wins. A later format that carries the *same* trace and span
 IDs adds what the winner lacks (B3's debug flag and parent ID, W3C's
 ``tracestate`` and random flag); one that disagrees is ignored, its
 ``tracestate`` with it. Baggage is the union of every format's, earlier
-formats winning a key. With no IDs anywhere, the first sampling decision
+formats winning a key; keys are compared without case across formats (B3
+and jaeger lower-case them, W3C does not). With no IDs anywhere, the first sampling decision
 (``b3: 0``) and the baggage still make a context, as B3 alone did.
 
 Inject first removes, in any case, the trace headers of every known format
@@ -21,7 +22,7 @@ each listed format.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from opentracing import InvalidCarrierException
 from zipkin_tracer import defaults
@@ -156,10 +157,13 @@ def merge(found: List[ZipkinSpanContext]) -> Optional[ZipkinSpanContext]:
         return found[0] if found else None
     baggage: Dict[str, str] = {}
     properties: Properties = {}
+    folded: Set[str] = set()  # B3 and jaeger lower-case keys: "UserId" and "userid" are one
     for context in found:
         if context.baggage:
-            for key, value in context.baggage.items():
-                baggage.setdefault(key, value)
+            added = [k for k in context.baggage if k.lower() not in folded]
+            for key in added:
+                baggage.setdefault(key, context.baggage[key])
+            folded.update(k.lower() for k in added)
         carried = context.w3c
         if carried is not None and carried.baggage_properties:
             for key, entry in carried.baggage_properties.items():

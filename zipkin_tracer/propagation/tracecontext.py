@@ -49,7 +49,6 @@ _FUTURE = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})
 _MEMBER = re.compile(
     r"[0-9a-z][_0-9a-z\-*/@]{0,255}=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]\Z"
 )
-_SPLIT = re.compile(r"[ \t]*,[ \t]*")
 
 
 class W3CState:
@@ -121,7 +120,8 @@ def parse_tracestate(values: List[str]) -> str:
     """The ``tracestate`` to pass on ('' when absent or invalid), bounded as the spec allows."""
     members: List[str] = []
     for value in values:
-        for member in _SPLIT.split(value.strip(_OWS)):
+        for member in value.split(","):  # then strip: a regex split is quadratic on blank runs
+            member = member.strip(_OWS)
             if not member:
                 continue
             if _MEMBER.match(member) is None:

@@ -68,6 +68,17 @@ def test_inject_percent_encodes_and_round_trips() -> None:
     assert extracted(carrier["baggage"]) == baggage
 
 
+def test_plus_is_percent_encoded_for_opentelemetry_python() -> None:
+    # OpenTelemetry Python decodes baggage values with urllib's unquote_plus:
+    # a bare "+" would reach it as a space; "%2B" reads as "+" everywhere
+    from urllib.parse import unquote_plus
+
+    carrier = injected({"sum": "1+1 2"})
+    assert carrier["baggage"] == "sum=1%2B1%202"
+    assert extracted(carrier["baggage"]) == {"sum": "1+1 2"}
+    assert unquote_plus(carrier["baggage"].partition("=")[2]) == "1+1 2"
+
+
 def test_properties_travel_with_their_value_and_not_with_a_new_one() -> None:
     tracer = make_tracer()
     parent = tracer.extract(

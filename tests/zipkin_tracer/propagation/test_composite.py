@@ -133,6 +133,25 @@ def test_baggage_is_the_union_of_formats() -> None:
     assert context.baggage == {"a": "1", "b": "2", "c": "3"}
 
 
+def test_mixed_case_baggage_key_is_one_item_across_formats() -> None:
+    # W3C keeps the key's case, B3 lower-cases it: the same item, not two
+    tracer = make_tracer()
+    span = tracer.start_span("a")
+    span.set_baggage_item("UserId", "alice")
+    headers: Dict[str, str] = {}
+    tracer.inject(span.context, Format.HTTP_HEADERS, headers)
+    context = tracer.extract(Format.HTTP_HEADERS, headers)
+    assert context is not None and dict(context.baggage) == {"UserId": "alice"}
+    child = tracer.start_span("b", child_of=context)
+    child.set_baggage_item("UserId", "bob")
+    headers = {}
+    tracer.inject(child.context, Format.HTTP_HEADERS, headers)
+    assert headers["baggage"] == "UserId=bob" and headers["ot-baggage-userid"] == "bob"
+    # within one format, keys differing in case stay apart
+    alone = tracer.extract(Format.HTTP_HEADERS, {"baggage": "a=1,A=2", "ot-baggage-a": "3"})
+    assert alone is not None and dict(alone.baggage) == {"a": "1", "A": "2"}
+
+
 def test_decision_without_ids_survives_composition() -> None:
     context = make_tracer().extract(Format.HTTP_HEADERS, {"b3": "0", "baggage": "a=1"})
     assert context is not None and context.sampled is False and context.baggage == {"a": "1"}

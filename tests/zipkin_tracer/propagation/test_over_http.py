@@ -16,8 +16,8 @@ from wsgiref.simple_server import make_server
 
 import pytest
 
-from demo.service import QuietHandler, ThreadingServer
 from tests.support.tracers import make_tracer
+from tests.support.wsgi_servers import QuietHandler, ThreadingServer
 from zipkin_tracer.requests import TracingSession
 from zipkin_tracer.wsgi import TracingMiddleware
 
