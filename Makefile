@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TOX := $(VENV)/bin/tox --skip-missing-interpreters false
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: bootstrap test unit integration lint typecheck upstream-api tornado-legacy ecosystem zipkin demo bench clean
+.PHONY: bootstrap test unit integration lint typecheck upstream-api tornado-legacy ecosystem zipkin zipkin-kafka demo bench clean
 
 bootstrap: $(STAMP)
 
@@ -68,6 +68,11 @@ bench: $(STAMP)
 # A Zipkin server in the foreground, for a person (Ctrl-C stops it).
 zipkin:
 	$(PYTHON) scripts/zipkin_server.py run
+
+# Kafka + OpenSearch + a Zipkin collector reading the `zipkin` topic, in the
+# foreground (Ctrl-C stops it all). ZIPKIN_COLLECTORS=2 runs two in one group.
+zipkin-kafka:
+	$(PYTHON) scripts/zipkin_kafka.py run
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .tox .mypy_cache .ruff_cache .pytest_cache

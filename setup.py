@@ -75,6 +75,10 @@ setup(
             # basictracer's generated protobuf code needs the pure-Python
             # protobuf runtime (tests/conftest.py selects it).
             "protobuf",
+            # protoc, to compile proto/zipkin.proto for the proto3 writer's tests
+            "grpcio-tools",
+            # the Kafka sender and the consumers that check the topic
+            "confluent-kafka>=2.3,<3",
             "gevent",
             "tornado>=6",
             # interop tests: a real OpenTelemetry service in another process
@@ -84,10 +88,24 @@ setup(
             "opentelemetry-instrumentation-wsgi>=0.41b0",
             "opentelemetry-instrumentation-requests>=0.41b0",
             "tox>=4",
+            # the async integrations and the real servers their tests run
+            "httpx>=0.24",
+            "aiohttp>=3.8",
+            "starlette>=0.27",
+            "fastapi>=0.100",
+            "uvicorn>=0.23",
+            "django>=4.2",
         ],
+        # The Kafka sender's client (a wheel bundling librdkafka).
+        "kafka": ["confluent-kafka>=2.3,<3"],
+        # Optional integrations: each module imports its framework lazily.
+        "asgi": [],
+        "httpx": ["httpx>=0.24"],
+        "aiohttp": ["aiohttp>=3.8"],
         "bench": [
             "jaeger-client==4.8.0",
             "py_zipkin>=1.2,<2",
+            "confluent-kafka>=2.3,<3",
             "opentelemetry-sdk>=1.20",
             "opentelemetry-exporter-zipkin-json>=1.20",
             "psutil>=5",

@@ -22,7 +22,7 @@ from typing import Dict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from workload import count_spans
+from workload import count_proto3_spans, count_spans
 
 _lock = threading.Lock()
 _counts: Dict[str, int] = {"spans": 0, "messages": 0, "bytes": 0, "errors": 0}
@@ -75,7 +75,10 @@ class Handler(BaseHTTPRequestHandler):
 
             body = gzip.decompress(body)
         try:
-            n = count_spans(body, thrift=path == "/api/v1/spans")
+            if self.headers.get("Content-Type", "").startswith("application/x-protobuf"):
+                n = count_proto3_spans(body)
+            else:
+                n = count_spans(body, thrift=path == "/api/v1/spans")
         except Exception:
             with _lock:
                 _counts["errors"] += 1

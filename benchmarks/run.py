@@ -30,9 +30,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import runners as R  # noqa: E402
+import scaling  # noqa: E402
+from loop_lag import bench_loop_lag  # noqa: E402, F401 - the loop_lag section
 from workload import fmt_us, median, percentile, table  # noqa: E402
 
-SECTIONS = ("cpu", "latency", "delivery", "memory")
+SECTIONS = ("cpu", "encode", "latency", "delivery", "kafka", "memory", "loop_lag")
 MB = 1024.0 * 1024.0
 
 
@@ -42,6 +44,10 @@ class Targets:
     def __init__(self) -> None:
         self.lines: List[str] = []
         self.failed = 0
+
+    def ratio(self, name: str, value: float) -> None:
+        """A measured ratio with no goal: printed with the targets."""
+        self.lines.append(f"ratio {name}: {value:.3g}")
 
     def add(self, name: str, value: Optional[float], goal: float, why: str = "") -> None:
         ok = value is not None and value == value and value <= goal
@@ -187,6 +193,19 @@ def bench_cpu(args: argparse.Namespace, targets: Targets, unavailable: Dict[str,
     ours_off = m(R.OursRunner("json", False))
     targets.add("unsampled-vs-otel-always-off", ratio(ours_off, off), 1.0, why)
     targets.add("unsampled-vs-noop", ratio(ours_off, floor), 5.0, why)
+
+
+# --------------------------------------------------------------------------
+# encode cost and bytes per span; delivery over Kafka next to HTTP (scaling.py)
+
+
+def bench_encode(args: argparse.Namespace, targets: Targets, unavailable: Dict[str, str]) -> None:
+    scaling.bench_encode(args, say, targets.ratio)
+
+
+def bench_kafka(args: argparse.Namespace, targets: Targets, unavailable: Dict[str, str]) -> None:
+    secs = args.delivery_seconds
+    scaling.bench_kafka(args, say, targets.ratio, lambda: Collector(secs * 6 + 300))
 
 
 # --------------------------------------------------------------------------

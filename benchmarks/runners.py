@@ -30,6 +30,7 @@ from workload import (
     START_TAGS,
     STATUS_CODE,
     closed_port,
+    count_proto3_spans,
     count_spans,
     wait_until,
 )
@@ -420,6 +421,8 @@ def _dropped(metrics: Dict[str, Any]) -> int:
 def make_encoder(encoding: str) -> Any:
     if encoding == "json":
         from zipkin_tracer.encoding.json_v2 import JsonV2Encoder as cls
+    elif encoding == "proto3":
+        from zipkin_tracer.encoding.proto3 import Proto3Encoder as cls
     else:
         from zipkin_tracer.encoding.thrift_v1 import ThriftV1Encoder as cls
     try:
@@ -439,12 +442,14 @@ def make_counting_sender(encoding: str, counter: _Counter) -> Any:
     from zipkin_tracer.transport.base import Sender
 
     thrift = encoding == "thrift"
+    proto3 = encoding == "proto3"
 
     def generic(self: Any, *args: Any, **kwargs: Any) -> Any:
         for a in list(args) + list(kwargs.values()):
             if isinstance(a, (bytes, bytearray, memoryview)):
                 body = bytes(a)
-                counter.add(count_spans(body, thrift=thrift), len(body))
+                spans = count_proto3_spans(body) if proto3 else count_spans(body, thrift=thrift)
+                counter.add(spans, len(body))
                 break
             if isinstance(a, (list, tuple)) and a and isinstance(a[0], (bytes, bytearray)):
                 counter.add(len(a), sum(len(x) for x in a))
@@ -471,13 +476,19 @@ class OursRunner(Runner):
         sampled: bool = True,
         collector_url: Optional[str] = None,
         max_queue_size: Optional[int] = None,
+        kafka_bootstrap_servers: Optional[str] = None,
     ) -> None:
         self.encoding = encoding
         self.sampled = sampled
         self.collector_url = collector_url
         self.max_queue_size = max_queue_size
+        self.kafka_bootstrap_servers = kafka_bootstrap_servers
+        #: Spans leave the process (delivery counted from the tracer's metrics).
+        self.remote = bool(collector_url or kafka_bootstrap_servers)
         if not sampled:
             self.mode = f"{encoding}, unsampled"
+        elif kafka_bootstrap_servers:
+            self.mode = f"{encoding}, Kafka"
         elif collector_url:
             self.mode = f"{encoding}, HTTP"
         else:
@@ -497,7 +508,11 @@ class OursRunner(Runner):
             flush_interval=1.0,
         )
         self.via = "collector_url"
-        if not self.collector_url:
+        if self.kafka_bootstrap_servers:
+            kwargs["transport"] = "kafka"
+            kwargs["kafka_bootstrap_servers"] = self.kafka_bootstrap_servers
+            self.via = "Kafka"
+        elif not self.collector_url:
             try:
                 from zipkin_tracer.reporting.reporter import AsyncReporter
 
@@ -550,7 +565,7 @@ class OursRunner(Runner):
         last, self._last_metrics = self._last_metrics, now
         d = self.counter.delta()
         d["dropped"] = _dropped(now) - _dropped(last)
-        if self.collector_url:  # nothing counted locally: use the tracer's counters
+        if self.remote:  # nothing counted locally: use the tracer's counters
             d["bytes"] = int(now.get("message_bytes", 0)) - int(last.get("message_bytes", 0))
             d["messages"] = int(now.get("messages", 0)) - int(last.get("messages", 0))
             d["spans"] = int(now.get("spans", 0)) - int(last.get("spans", 0)) - d["dropped"]
@@ -584,6 +599,7 @@ def cpu_runners(include_ours: bool = True) -> List[Runner]:
         runners += [
             OursRunner("json", True),
             OursRunner("thrift", True),
+            OursRunner("proto3", True),
             OursRunner("json", False),
             OursRunner("thrift", False),
         ]

@@ -103,3 +103,21 @@ def table(headers: List[str], rows: List[List[str]]) -> str:
     for r in rows:
         out.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
     return "\n".join(out)
+
+
+def count_proto3_spans(body: bytes) -> int:
+    """Spans in a proto3 ``ListOfSpans``: one length-delimited field 1 each."""
+    count = pos = 0
+    while pos < len(body):
+        pos += 1  # the field key (0x0a)
+        size = shift = 0
+        while True:
+            byte = body[pos]
+            pos += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        pos += size
+        count += 1
+    return count

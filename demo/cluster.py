@@ -27,12 +27,16 @@ class ServiceProcess:
         encoding: str = "json",
         downstream: Optional[str] = None,
         framework: str = "wsgi",
+        command: Optional[List[str]] = None,
     ) -> None:
+        """``command`` replaces the ``demo.service`` command line (the other
+        services of the test suite use the same start and stop)."""
         self.name = name
-        command = [sys.executable, "-m", "demo.service", name, "--tracer", tracer]
-        command += ["--encoding", encoding, "--framework", framework]
-        if downstream:
-            command += ["--downstream", downstream]
+        if command is None:
+            command = [sys.executable, "-m", "demo.service", name, "--tracer", tracer]
+            command += ["--encoding", encoding, "--framework", framework]
+            if downstream:
+                command += ["--downstream", downstream]
         env = dict(os.environ, ZIPKIN_URL=collector_url, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             command,

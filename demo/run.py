@@ -1,7 +1,8 @@
-"""`make demo`: three services in one trace, read back from a real Zipkin.
+"""`make demo`: four services in one trace, read back from a real Zipkin.
 
-demo-client → frontend (ours, Flask, JSON v2) → backend (ours, plain WSGI,
-Thrift v1) → pricing (py_zipkin, JSON v2), each a separate process on 127.0.0.1. The
+demo-client → frontend (ours, Flask, JSON v2) → catalog (ours, FastAPI under
+uvicorn calling on with httpx, JSON v2) → backend (ours, plain WSGI, Thrift v1)
+→ pricing (py_zipkin, JSON v2), each a separate process on 127.0.0.1. The
 collector is ``$ZIPKIN_URL`` when set, else one already answering on
 127.0.0.1:9411, else a Zipkin server started for the demo and left running so
 the printed links work (``python3 scripts/zipkin_server.py stop`` stops it).
@@ -24,7 +25,7 @@ from zipkin_tracer import ZipkinTracer  # noqa: E402
 from zipkin_tracer.requests import TracingSession  # noqa: E402
 
 ITEMS = ("42", "7", "1001")
-SPANS_PER_TRACE = 7  # client root + its HTTP call, then a server and a client per hop
+SPANS_PER_TRACE = 9  # client root + its HTTP call, then a server and a client per hop
 
 
 def load_zipkin_server():  # type: ignore[no-untyped-def]
@@ -75,8 +76,9 @@ def run_services(collector_url: str) -> List[str]:
         try:
             pricing = cluster.start("pricing", tracer="py_zipkin")
             backend = cluster.start("backend", encoding="thrift", downstream=pricing)
+            catalog = cluster.start("catalog", framework="fastapi", downstream=backend)
             frontend = cluster.start(
-                "frontend", encoding="json", framework="flask", downstream=backend
+                "frontend", encoding="json", framework="flask", downstream=catalog
             )
             print("Services: " + ", ".join(f"{s.name} {s.url}" for s in cluster.services))
             trace_ids = send_requests(collector_url, frontend.url)

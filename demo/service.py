@@ -1,10 +1,11 @@
 """One demo service: a WSGI app on 127.0.0.1 that may call the next service.
 
     python -m demo.service NAME --tracer ours|py_zipkin [--encoding json|thrift]
-                                [--framework wsgi|flask] [--downstream URL]
+                                [--framework wsgi|flask|fastapi] [--downstream URL]
 
-Ours is a plain WSGI app (route set with ``set_route``) or, with
-``--framework flask``, a Flask app instrumented as the README shows.
+Ours is a plain WSGI app (route set with ``set_route``), with
+``--framework flask`` a Flask app instrumented as the README shows, or with
+``--framework fastapi`` the async hop of ``demo.async_service``.
 
 ``GET /work/<item>`` does some "work" and, with ``--downstream``, calls the next
 service's ``/work/<item>``; the JSON answer lists the B3 headers each hop
@@ -247,10 +248,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name")
     parser.add_argument("--tracer", choices=("ours", "py_zipkin"), default="ours")
-    parser.add_argument("--framework", choices=("wsgi", "flask"), default="wsgi")
+    parser.add_argument("--framework", choices=("wsgi", "flask", "fastapi"), default="wsgi")
     parser.add_argument("--encoding", choices=("json", "thrift"), default="json")
     parser.add_argument("--downstream")
     args = parser.parse_args(argv)
+    if args.framework == "fastapi":
+        from demo.async_service import serve
+
+        return serve(args.name, args.downstream, args.encoding)
 
     port_ref = [0]
     service: Service

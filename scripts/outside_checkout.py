@@ -19,9 +19,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 # What the test tree needs besides itself: the Zipkin launcher its conftest loads,
-# the demo services some tests run, the pytest settings, and the README some
-# tests hold the code to.
-COPIED = ("tests", "scripts", "demo", "pyproject.toml", "README.rst")
+# the demo services some tests run, zipkin.proto the proto3 tests compile, the
+# pytest settings, and the README some tests hold the code to.
+COPIED = ("tests", "scripts", "demo", "proto", "pyproject.toml", "README.rst")
 
 
 def main(argv: list[str]) -> int:

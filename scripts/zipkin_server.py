@@ -21,23 +21,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional, Sequence
 
-ZIPKIN_VERSION = os.environ.get("ZIPKIN_VERSION", "3.5.1")
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = REPO_ROOT / ".zipkin"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import services
+from services import stop_process
+
+ZIPKIN_VERSION = os.environ.get("ZIPKIN_VERSION", "3.6.1")
+STATE_DIR = services.STATE_DIR
 PID_FILE = STATE_DIR / "zipkin.pid"
 LOG_FILE = STATE_DIR / "zipkin.log"
 
 
-class ZipkinUnavailable(RuntimeError):
+class ZipkinUnavailable(services.ServiceUnavailable):
     """No collector could be had; the message says why and what to do."""
 
 
@@ -49,13 +51,8 @@ def local_url() -> str:
     return f"http://127.0.0.1:{port()}"
 
 
-def cache_dir() -> Path:
-    default = Path.home() / ".cache" / "zipkin-opentracing"
-    return Path(os.environ.get("ZIPKIN_CACHE_DIR", default))
-
-
 def jar_path() -> Path:
-    return cache_dir() / f"zipkin-server-{ZIPKIN_VERSION}-exec.jar"
+    return services.cache_dir() / f"zipkin-server-{ZIPKIN_VERSION}-exec.jar"
 
 
 def is_healthy(url: str, timeout: float = 2.0) -> bool:
@@ -71,110 +68,69 @@ def is_healthy(url: str, timeout: float = 2.0) -> bool:
 def fetch_jar() -> Path:
     """Copy the exec jar from Maven Central into the cache (once)."""
     jar = jar_path()
-    if jar.is_file():
-        return jar
-    if shutil.which("mvn") is None:
-        raise ZipkinUnavailable("mvn is not installed; it fetches the Zipkin server jar")
-    jar.parent.mkdir(parents=True, exist_ok=True)
-    artifact = f"io.zipkin:zipkin-server:{ZIPKIN_VERSION}:jar:exec"
-    command = [
-        "mvn",
-        "--batch-mode",
-        "--quiet",
-        "dependency:copy",
-        f"-Dartifact={artifact}",
-        f"-DoutputDirectory={jar.parent}",
-    ]
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if result.returncode != 0 or not jar.is_file():
-        raise ZipkinUnavailable(f"could not fetch {artifact} with mvn:\n{result.stdout[-2000:]}")
+    if not jar.is_file():
+        try:
+            services.mvn_copy(f"io.zipkin:zipkin-server:{ZIPKIN_VERSION}:jar:exec", jar.parent)
+        except services.ServiceUnavailable as error:
+            raise ZipkinUnavailable(str(error)) from None
+    if not jar.is_file():
+        raise ZipkinUnavailable(f"mvn did not leave {jar.name} in {jar.parent}")
     return jar
 
 
-def java_command(jar: Path) -> list:
-    java = shutil.which("java")
-    if java is None:
+def java_command(jar: Path, listen_port: Optional[int] = None, args: Sequence[str] = ()) -> list:
+    if shutil.which("java") is None:
         raise ZipkinUnavailable("java is not installed; the Zipkin server needs Java 17+")
     return [
-        java,
+        services.java(),
         "-Xms64m",
         "-Xmx1g",
         "-jar",
         str(jar),
-        f"--armeria.ports[0].port={port()}",
+        f"--armeria.ports[0].port={listen_port or port()}",
         "--armeria.ports[0].ip=127.0.0.1",
         "--armeria.ports[0].protocols=http",
+        *args,
     ]
 
 
-def server_env() -> dict:
+def server_env(extra: Optional[Dict[str, str]] = None) -> dict:
+    """In-memory storage unless ``extra`` says otherwise (e.g. Kafka and Elasticsearch)."""
     env = dict(os.environ)
     env.update({"STORAGE_TYPE": "mem", "SELF_TRACING_ENABLED": "false"})
+    env.update(extra or {})
     return env
 
 
-def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if is_healthy(url):
-            return
-        if process.poll() is not None:
-            raise ZipkinUnavailable(
-                f"Zipkin exited with code {process.returncode} before it was healthy; see {log}"
-            )
-        time.sleep(0.5)
-    raise ZipkinUnavailable(
-        f"Zipkin did not report UP at {url}/health in {timeout:.0f}s; see {log}"
-    )
+def start(
+    log: Path = LOG_FILE,
+    *,
+    listen_port: Optional[int] = None,
+    env: Optional[Dict[str, str]] = None,
+    args: Sequence[str] = (),
+) -> subprocess.Popen:
+    """Start a server in the background and wait until it is healthy.
 
-
-def start(log: Path = LOG_FILE) -> subprocess.Popen:
-    """Start a server in the background and wait until it is healthy."""
-    url = local_url()
+    ``listen_port`` defaults to ``$ZIPKIN_PORT``; ``env`` adds server
+    settings (``KAFKA_BOOTSTRAP_SERVERS``, ``STORAGE_TYPE``, ...) and ``args``
+    Spring properties (``--name=value``).
+    """
+    url = f"http://127.0.0.1:{listen_port or port()}"
     if is_healthy(url):
         raise ZipkinUnavailable(f"a collector already answers at {url}")
     jar = fetch_jar()
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as log_stream:
-        process = subprocess.Popen(
-            java_command(jar),
-            stdout=log_stream,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=server_env(),
-            start_new_session=True,
-        )
+    process = services.spawn(java_command(jar, listen_port, args), log, env=server_env(env))
     try:
-        wait_healthy(url, process, log, float(os.environ.get("ZIPKIN_START_TIMEOUT", "120")))
+        services.wait_for(
+            lambda: is_healthy(url), process, f"Zipkin at {url}", log, services.start_timeout()
+        )
+    except services.ServiceUnavailable as error:
+        stop_process(process.pid)
+        raise ZipkinUnavailable(str(error)) from None
     except BaseException:
         stop_process(process.pid)
         raise
     return process
-
-
-def stop_process(pid: int, timeout: float = 20.0) -> None:
-    """SIGTERM, then SIGKILL after ``timeout`` seconds."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            finished, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # not our child: poll for existence instead
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            finished = 0
-        if finished:
-            return
-        time.sleep(0.1)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def ensure_url() -> Optional[str]:

@@ -152,7 +152,16 @@ def test_model_encoding_and_propagation_never_import_the_span_or_tracer(module: 
     assert not reached & set(FORBIDDEN), f"{module} reaches {sorted(reached & set(FORBIDDEN))}"
 
 
-INSTRUMENTATION = ("zipkin_tracer.wsgi", "zipkin_tracer.requests", "zipkin_tracer._instrumentation")
+INSTRUMENTATION = (
+    "zipkin_tracer.wsgi",
+    "zipkin_tracer.requests",
+    "zipkin_tracer._instrumentation",
+    "zipkin_tracer.asgi",
+    "zipkin_tracer.httpx",
+    "zipkin_tracer.aiohttp",
+    "zipkin_tracer._http_client",
+    "zipkin_tracer.executor_context",
+)
 
 
 @pytest.mark.parametrize("module", INSTRUMENTATION)

@@ -67,6 +67,10 @@ PUBLIC: Dict[str, Tuple[str, ...]] = {
         "set_route",
     ),
     "zipkin_tracer.requests": ("TracingSession", "install", "uninstall"),
+    "zipkin_tracer.asgi": ("SPAN_SCOPE_KEY", "TracingMiddleware", "set_route"),
+    "zipkin_tracer.httpx": ("AsyncTracingTransport", "TracingTransport", "install", "uninstall"),
+    "zipkin_tracer.aiohttp": ("make_middleware", "middleware", "trace_config"),
+    "zipkin_tracer.executor_context": ("install", "installed", "uninstall"),
     "zipkin_tracer.logs": ("LOG_FORMAT", "TraceContextFilter"),
     "zipkin_tracer.testing": ("InMemoryReporter",),
 }

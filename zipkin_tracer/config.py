@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit, urlunsplit
@@ -32,10 +33,16 @@ T = TypeVar("T")
 
 DEFAULT_SERVICE_NAME = defaults.SERVICE_NAME
 DEFAULT_COLLECTOR_URL = defaults.COLLECTOR_URL
-ENCODINGS = ("json", "thrift")
+ENCODINGS = ("json", "thrift", "proto3")
 DEFAULT_ENCODING = defaults.ENCODING
+TRANSPORTS = ("http", "kafka")
+DEFAULT_TRANSPORT = defaults.TRANSPORT
+DEFAULT_KAFKA_TOPIC = defaults.KAFKA_TOPIC
+_KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 SAMPLER_TYPES = ("const", "probabilistic", "ratelimiting")
 _PATH_ENCODING = {"/api/v2/spans": "json", "/api/v1/spans": "thrift"}
+#: Encodings a collector path accepts (v2 takes JSON and proto3).
+_PATH_ENCODINGS = {"json": ("json", "proto3"), "thrift": ("thrift",)}
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
@@ -63,6 +70,9 @@ class Config:
     headers: Dict[str, str] = field(default_factory=dict, repr=False)
     verify: Union[bool, str] = defaults.VERIFY
     disabled: bool = defaults.DISABLED
+    transport: str = DEFAULT_TRANSPORT
+    kafka_bootstrap_servers: Optional[str] = None
+    kafka_topic: str = DEFAULT_KAFKA_TOPIC
 
     def __repr__(self) -> str:  # the URL may carry credentials; headers are left out
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
@@ -312,6 +322,21 @@ def _local_ip(name: str, value: Any, env: Optional[str]) -> str:
         raise ValueError(f"{_source(name, env)} must be an IPv4 or IPv6 address, got {value!r}")
 
 
+def parse_bootstrap_servers(name: str, value: Any, env: Optional[str] = None) -> str:
+    """``host:port[,host:port...]`` as librdkafka takes it, spaces removed."""
+    servers = [part.strip() for part in value.split(",")] if isinstance(value, str) else []
+    for server in servers:
+        host, sep, port = server.rpartition(":")
+        if not sep or not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"{_source(name, env)} must be comma-separated host:port pairs "
+                f"(e.g. 'kafka1:9092,kafka2:9092'), got {value!r}"
+            )
+    if not servers:
+        raise ValueError(f"{_source(name, env)} must be host:port pairs, got {value!r}")
+    return ",".join(servers)
+
+
 def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Config:
     """Resolve every option; unknown option names raise ``TypeError``."""
     env = os.environ if environ is None else environ
@@ -354,7 +379,7 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
         out["encoding"] = hint or DEFAULT_ENCODING
     else:
         encoding = _choice("encoding", value, src, ENCODINGS)
-        if hint is not None and hint != encoding:
+        if hint is not None and encoding not in _PATH_ENCODINGS[hint]:
             raise ValueError(
                 f"collector_url ends with the {hint} path but encoding is {encoding!r} "
                 f"({_source('encoding', src)}); give the base URL (e.g. "
@@ -445,5 +470,32 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
 
     value, src = _pick("verify", options.get("verify"), ("ZIPKIN_VERIFY",), env)
     out["verify"] = defaults.VERIFY if value is None else parse_verify("verify", value, src)
+
+    # the transport, and the Kafka options (required for Kafka only)
+    value, src = _pick("transport", options.get("transport"), ("ZIPKIN_TRANSPORT",), env)
+    out["transport"] = _choice("transport", value or DEFAULT_TRANSPORT, src, TRANSPORTS)
+    value, src = _pick("kafka_topic", options.get("kafka_topic"), ("ZIPKIN_KAFKA_TOPIC",), env)
+    topic = DEFAULT_KAFKA_TOPIC if value is None else value
+    if not isinstance(topic, str) or not _KAFKA_TOPIC.fullmatch(topic) or topic in (".", ".."):
+        raise ValueError(
+            f"{_source('kafka_topic', src)} must be a Kafka topic name "
+            f"(letters, digits, '.', '_', '-'), got {value!r}"
+        )
+    out["kafka_topic"] = topic
+    value, src = _pick(
+        "kafka_bootstrap_servers",
+        options.get("kafka_bootstrap_servers"),
+        ("ZIPKIN_KAFKA_BOOTSTRAP_SERVERS",),
+        env,
+    )
+    if value is not None:
+        out["kafka_bootstrap_servers"] = parse_bootstrap_servers(
+            "kafka_bootstrap_servers", value, src
+        )
+    elif out["transport"] == "kafka":
+        raise ValueError(
+            "transport kafka needs kafka_bootstrap_servers ($ZIPKIN_KAFKA_BOOTSTRAP_SERVERS), "
+            "e.g. 'kafka:9092'"
+        )
 
     return Config(**out)

@@ -27,6 +27,9 @@ CONNECT_TIMEOUT = 2.0
 CLOSE_TIMEOUT = 2.0
 VERIFY = True
 DISABLED = False
+TRANSPORT = "http"
+#: The topic Zipkin's Kafka collector reads unless told otherwise.
+KAFKA_TOPIC = "zipkin"
 
 # -- reporter only (AsyncReporter keywords) -------------------------------------
 RETRY_TIMEOUT = 60.0

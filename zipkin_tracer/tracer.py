@@ -18,7 +18,7 @@ from opentracing import (
     Tracer,
     UnsupportedFormatException,
 )
-from opentracing.scope_managers import ThreadLocalScopeManager
+from opentracing.scope_managers.contextvars import ContextVarsScopeManager
 from zipkin_tracer import ids as _ids
 from zipkin_tracer.config import Config, resolve
 from zipkin_tracer.context import EMPTY_BAGGAGE, ZipkinSpanContext
@@ -32,6 +32,7 @@ from zipkin_tracer.propagation.tracecontext import ROOT_STATE
 from zipkin_tracer.reporting.base import SpanReporter
 from zipkin_tracer.sampling import SAMPLING_PRIORITY, ConstSampler, priority_decision
 from zipkin_tracer.span import UnsampledSpan, ZipkinSpan
+from zipkin_tracer.transport.base import Sender
 
 logger = logging.getLogger(__name__)
 
@@ -60,19 +61,33 @@ def detect_local_ip() -> str:
 
 
 def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
-    """The background HTTP reporter (zipkin_tracer.reporting / .transport)."""
+    """The background reporter over HTTP or Kafka (zipkin_tracer.reporting / .transport)."""
     from zipkin_tracer.reporting.reporter import AsyncReporter
-    from zipkin_tracer.transport.http import HttpSender
 
-    sender = HttpSender(
-        config.collector_url,
-        path=encoder.path,
-        content_type=encoder.content_type,
-        headers=config.headers,
-        timeout=config.timeout,
-        connect_timeout=config.connect_timeout,
-        verify=config.verify,
-    )
+    sender: Sender
+    if config.transport == "kafka":
+        from zipkin_tracer.transport.kafka import KafkaSender
+
+        assert config.kafka_bootstrap_servers is not None  # config requires it for kafka
+        sender = KafkaSender(
+            config.kafka_bootstrap_servers,
+            config.kafka_topic,
+            message_max_bytes=config.message_max_bytes,
+            timeout=config.timeout,
+            connect_timeout=config.connect_timeout,
+        )
+    else:
+        from zipkin_tracer.transport.http import HttpSender
+
+        sender = HttpSender(
+            config.collector_url,
+            path=encoder.path,
+            content_type=encoder.content_type,
+            headers=config.headers,
+            timeout=config.timeout,
+            connect_timeout=config.connect_timeout,
+            verify=config.verify,
+        )
     reporter: SpanReporter = AsyncReporter(
         encoder,
         sender,
@@ -106,6 +121,16 @@ class DisabledReporter(SpanReporter):
         return {"spans_disabled": self.spans_disabled}
 
 
+def default_scope_manager() -> ScopeManager:
+    """A context-variable scope manager: each thread and each asyncio task has its
+    own active span, and tasks, ``asyncio.to_thread`` and ``run_in_executor`` work
+    inherit their creator's."""
+    from zipkin_tracer import executor_context
+
+    executor_context.install()
+    return ContextVarsScopeManager()
+
+
 class ZipkinTracer(Tracer):
     """An ``opentracing.Tracer`` whose sampled spans are reported to Zipkin.
 
@@ -113,7 +138,9 @@ class ZipkinTracer(Tracer):
     argument > ``ZIPKIN_*`` environment variable > default). ``reporter``
     replaces the default background HTTP reporter (e.g.
     :class:`zipkin_tracer.testing.InMemoryReporter`); ``scope_manager``
-    defaults to ``ThreadLocalScopeManager``.
+    defaults to ``ContextVarsScopeManager``, right for threads and asyncio
+    tasks alike (then ``loop.run_in_executor`` work also inherits the active
+    span, see :mod:`zipkin_tracer.executor_context`).
     """
 
     def __init__(
@@ -138,7 +165,9 @@ class ZipkinTracer(Tracer):
             trace_id_128bit=trace_id_128bit,
             **options,
         )
-        super().__init__(scope_manager or ThreadLocalScopeManager())
+        if scope_manager is None:
+            scope_manager = default_scope_manager()
+        super().__init__(scope_manager)
         self.config = config
         self.service_name = config.service_name
         # disabled (OTEL_SDK_DISABLED): starts no trace, reports nothing; a

@@ -1,4 +1,4 @@
-"""Spans of every kind, through both encoders, into a real Zipkin and back.
+"""Spans of every kind, through every encoder, into a real Zipkin and back.
 
 The tracer reports into memory; the test encodes with the tracer's own
 encoder, posts the message like the reporter would, and reads the trace
@@ -28,10 +28,7 @@ def post(zipkin: ZipkinApi, tracer: ZipkinTracer, spans: List[Any]) -> None:
     encoded = [encoder.encode_span(span) for span in spans]
     body = encoder.encode_message(encoded)
     assert len(body) == encoder.message_size([len(e) for e in encoded])
-    if encoder.path == "/api/v1/spans":
-        response = zipkin.post_v1_thrift(body)
-    else:
-        response = zipkin.post_v2_json(body)
+    response = zipkin.post(encoder.path, encoder.content_type, body)
     assert response.status_code == 202, response.text
 
 
@@ -45,7 +42,7 @@ def by_name(spans: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     return out
 
 
-@pytest.mark.parametrize("encoding", ["json", "thrift"])
+@pytest.mark.parametrize("encoding", ["json", "thrift", "proto3"])
 @pytest.mark.parametrize("trace_id_128bit", [False, True], ids=["64bit", "128bit"])
 def test_every_kind_reads_back(zipkin: ZipkinApi, encoding: str, trace_id_128bit: bool) -> None:
     frontend = make("IT-Frontend", encoding, trace_id_128bit=trace_id_128bit)
@@ -146,7 +143,7 @@ def test_every_kind_reads_back(zipkin: ZipkinApi, encoding: str, trace_id_128bit
         assert m["timestamp"] == span.start_us and m["duration"] == span.duration_us
 
 
-@pytest.mark.parametrize("encoding", ["json", "thrift"])
+@pytest.mark.parametrize("encoding", ["json", "thrift", "proto3"])
 def test_debug_and_odd_values_read_back(zipkin: ZipkinApi, encoding: str) -> None:
     tracer = make("it-odd", encoding, max_tag_value_length=50)
     parent = tracer.extract(Format.HTTP_HEADERS, {"b3": "d"})

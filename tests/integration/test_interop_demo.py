@@ -19,6 +19,8 @@ CHAIN = [
     ("demo-client", "CLIENT"),
     ("frontend", "SERVER"),
     ("frontend", "CLIENT"),
+    ("catalog", "SERVER"),
+    ("catalog", "CLIENT"),
     ("backend", "SERVER"),
     ("backend", "CLIENT"),
     ("pricing", "SERVER"),
@@ -50,7 +52,7 @@ def test_demo_prints_complete_trees_and_links(zipkin_url: str, zipkin: ZipkinApi
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("All traces complete.")
     assert "scripts/zipkin_server.py stop" not in result.stdout  # it started no collector
-    trace_ids = re.findall(r"^trace ([0-9a-f]{16}): 7 spans$", result.stdout, re.M)
+    trace_ids = re.findall(r"^trace ([0-9a-f]{16}): 9 spans$", result.stdout, re.M)
     assert len(trace_ids) == 3
     for trace_id in trace_ids:
         assert f"  {zipkin_url}/zipkin/traces/{trace_id}\n" in result.stdout
@@ -59,7 +61,7 @@ def test_demo_prints_complete_trees_and_links(zipkin_url: str, zipkin: ZipkinApi
         assert drawn == CHAIN, lines
         depths = [len(line) - len(re.sub(r"^[\s│├└─]+", "", line)) for line in lines]
         assert depths == sorted(set(depths)), lines  # one level deeper per line
-        assert len(zipkin.trace(trace_id)) == 7
+        assert len(zipkin.trace(trace_id)) == 9
 
 
 def test_demo_says_why_when_the_collector_is_down() -> None:

@@ -21,7 +21,7 @@ def trace_id_of(span: Any) -> str:
     return format(span.context.trace_id, "016x" if span.context.trace_id < 2**64 else "032x")
 
 
-@pytest.mark.parametrize("encoding", ["json", "thrift"])
+@pytest.mark.parametrize("encoding", ["json", "thrift", "proto3"])
 def test_client_and_server_spans_arrive_through_the_default_reporter(
     zipkin: ZipkinApi, zipkin_url: str, encoding: str
 ) -> None:

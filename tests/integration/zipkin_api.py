@@ -16,6 +16,12 @@ class ZipkinApi:
         self.session = requests.Session()
         self.session.headers.update(NOT_TRACED)
 
+    def post(self, path: str, content_type: str, body: bytes) -> requests.Response:
+        """POST one encoded message as the reporter would (any encoding)."""
+        return self.session.post(
+            f"{self.base_url}{path}", data=body, headers={"Content-Type": content_type}, timeout=10
+        )
+
     def post_v2_json(self, body: bytes) -> requests.Response:
         return self.session.post(
             f"{self.base_url}/api/v2/spans",

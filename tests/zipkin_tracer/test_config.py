@@ -117,6 +117,7 @@ def test_arguments_win_over_the_environment() -> None:
         ("http://z:9411/api/v1/spans/", None, "http://z:9411", "thrift"),
         ("http://z:9411/zipkin/api/v2/spans", "json", "http://z:9411/zipkin", "json"),
         ("http://z:9411/", "thrift", "http://z:9411", "thrift"),
+        ("http://z:9411/api/v2/spans", "proto3", "http://z:9411", "proto3"),
     ],
 )
 def test_collector_url_forms(url: str, encoding: Any, base: str, expected: str) -> None:
@@ -137,6 +138,7 @@ def test_otel_endpoint_is_honoured() -> None:
         ({}, {"ZIPKIN_ENCODING": "xml"}, r"encoding \(from \$ZIPKIN_ENCODING\)"),
         ({"collector_url": "localhost:9411"}, {}, "collector_url must be an http"),
         ({"collector_url": "http://z/api/v2/spans", "encoding": "thrift"}, {}, "json path"),
+        ({"collector_url": "http://z/api/v1/spans", "encoding": "proto3"}, {}, "thrift path"),
         ({"propagation": "w3c"}, {}, "propagation must be a comma-separated list of tracecontext"),
         ({}, {"ZIPKIN_TRACE_ID_128BIT": "maybe"}, r"trace_id_128bit \(from \$ZIPKIN_TRACE_ID"),
         ({"sampler": "sometimes"}, {}, "sampler must be one of const"),
@@ -217,3 +219,42 @@ def test_tracer_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tracer.config.propagation == ("b3",) and tracer.encoder.path == "/api/v1/spans"
     with pytest.raises(ValueError, match="encoding"):
         make_tracer(encoding="avro")
+
+
+def test_transport_defaults_to_http_and_kafka_options_resolve() -> None:
+    config = resolve(environ={}, service_name="s")
+    assert (config.transport, config.kafka_bootstrap_servers, config.kafka_topic) == (
+        "http",
+        None,
+        "zipkin",
+    )
+    env = {
+        "ZIPKIN_TRANSPORT": "Kafka",
+        "ZIPKIN_KAFKA_BOOTSTRAP_SERVERS": " k1:9092 , [::1]:9093",
+        "ZIPKIN_KAFKA_TOPIC": "zipkin.spans",
+    }
+    config = resolve(environ=env, service_name="s")
+    assert (config.transport, config.kafka_bootstrap_servers, config.kafka_topic) == (
+        "kafka",
+        "k1:9092,[::1]:9093",
+        "zipkin.spans",
+    )
+    assert resolve(environ=env, service_name="s", kafka_topic="t").kafka_topic == "t"
+
+
+@pytest.mark.parametrize(
+    "options, env, message",
+    [
+        ({"transport": "grpc"}, {}, "transport must be one of http, kafka"),
+        ({"transport": "kafka"}, {}, r"needs kafka_bootstrap_servers \(\$ZIPKIN_KAFKA_BOOT"),
+        ({}, {"ZIPKIN_KAFKA_BOOTSTRAP_SERVERS": "kafka"}, r"\(from \$ZIPKIN_KAFKA_BOOTSTRAP"),
+        ({"kafka_bootstrap_servers": "k:0"}, {}, "host:port pairs"),
+        ({"kafka_bootstrap_servers": ","}, {}, "host:port pairs"),
+        ({"kafka_bootstrap_servers": 9092}, {}, "host:port pairs"),
+        ({}, {"ZIPKIN_KAFKA_TOPIC": "a topic"}, r"kafka_topic \(from \$ZIPKIN_KAFKA_TOPIC\)"),
+        ({"kafka_topic": ".."}, {}, "must be a Kafka topic name"),
+    ],
+)
+def test_bad_transport_options(options: Dict[str, Any], env: Dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        resolve(environ=env, service_name="s", **options)

@@ -109,7 +109,7 @@ def test_to_thread_carries_the_context() -> None:
     assert is_child(spans["in-thread"], spans["handler"])
 
 
-# Threads: the default ThreadLocalScopeManager does not cross threads; hand
+# Threads: no scope manager carries the active span into a new thread; hand
 # the parent over explicitly.
 
 

@@ -15,11 +15,12 @@ from zipkin_tracer import defaults
 from zipkin_tracer.config import Config, resolve
 from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport.http import HttpSender
+from zipkin_tracer.transport.kafka import KafkaSender
 
 README = Path(__file__).resolve().parents[2] / "README.rst"
 
 #: Options whose default is not a constant (detected, none, or per sampler).
-NOT_CONSTANT = {"local_ip", "local_port", "headers", "sampler_param"}
+NOT_CONSTANT = {"local_ip", "local_port", "headers", "sampler_param", "kafka_bootstrap_servers"}
 
 
 def _value(option: str) -> Any:
@@ -83,7 +84,9 @@ def test_config_defaults_are_the_defaults_module() -> None:
     assert Config().max_queue_size == defaults.MAX_QUEUE_SIZE
 
 
-@pytest.mark.parametrize("component", [AsyncReporter, HttpSender], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "component", [AsyncReporter, HttpSender, KafkaSender], ids=lambda c: c.__name__
+)
 def test_component_keyword_defaults_are_the_defaults_module(component: Any) -> None:
     checked = 0
     for name, parameter in inspect.signature(component).parameters.items():

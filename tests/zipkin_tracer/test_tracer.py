@@ -304,7 +304,9 @@ def test_flush_close_metrics_delegate() -> None:
 
 
 def test_scope_manager_default_and_override() -> None:
-    assert isinstance(make_tracer().scope_manager, ThreadLocalScopeManager)
+    from opentracing.scope_managers.contextvars import ContextVarsScopeManager
+
+    assert isinstance(make_tracer().scope_manager, ContextVarsScopeManager)
     custom = ThreadLocalScopeManager()
     assert make_tracer(scope_manager=custom).scope_manager is custom
 

@@ -2,8 +2,9 @@
 
 The hashes were taken from the encoders before their fast paths moved into
 ``zipkin_tracer.model``, then retaken once when the ``error`` tag gained its kind
-prefix (one of the 500 spans changed, in that tag only); any change to the
-bytes of any span, in either encoding, with the fast path on or off, fails here.
+prefix (one of the 500 spans changed, in that tag only); proto3's when it was
+added, equal to protobuf's own serialisation. Any change to the bytes of any
+span, in any encoding, with the fast path on or off, fails here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Callable, Dict, List
 import pytest
 
 from tests.support.random_spans import random_spans
+from tests.support.zipkin_proto import serialize
 from zipkin_tracer.encoding.json_v2 import JsonV2Encoder, _dumps, model_to_dict, model_to_json
+from zipkin_tracer.encoding.proto3 import Proto3Encoder, write_span
 from zipkin_tracer.encoding.thrift_v1 import ThriftV1Encoder
 from zipkin_tracer.model import to_model
 from zipkin_tracer.span import ZipkinSpan
@@ -25,6 +28,9 @@ GOLDEN: Dict[str, str] = {
     "json_reference": "a7366fce82878f1715c5ba40c742b365ba88e710f68d2f1625ea0b46abe56519",
     "thrift_fast": "053e4372d5edc9c7d4c140942a934bcfaf7c70b50cc0c3da7268fc5ff4db3e37",
     "thrift_reference": "053e4372d5edc9c7d4c140942a934bcfaf7c70b50cc0c3da7268fc5ff4db3e37",
+    "proto3_fast": "4caacbe83b212f1c484a62ea851e2054465a695afad6d22abb9a23c92227d5de",
+    "proto3_model": "4caacbe83b212f1c484a62ea851e2054465a695afad6d22abb9a23c92227d5de",
+    "proto3_reference": "4caacbe83b212f1c484a62ea851e2054465a695afad6d22abb9a23c92227d5de",
 }
 
 
@@ -39,6 +45,9 @@ def _modes() -> Dict[str, Callable[[ZipkinSpan], bytes]]:
         "json_reference": lambda span: _dumps(model_to_dict(to_model(span))).encode("ascii"),
         "thrift_fast": thrift_fast.encode_span,
         "thrift_reference": thrift_reference.encode_span,
+        "proto3_fast": Proto3Encoder().encode_span,
+        "proto3_model": lambda span: write_span(to_model(span)),
+        "proto3_reference": lambda span: serialize(to_model(span)),  # protobuf itself
     }
 
 
@@ -71,6 +80,7 @@ def test_fast_and_reference_paths_agree_span_by_span() -> None:
     for span in random_spans():
         assert modes["json_fast"](span) == modes["json_reference"](span)
         assert modes["thrift_fast"](span) == modes["thrift_reference"](span)
+        assert modes["proto3_fast"](span) == modes["proto3_reference"](span)
 
 
 if __name__ == "__main__":  # python -m tests.zipkin_tracer.encoding.test_golden
