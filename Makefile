@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TOX := $(VENV)/bin/tox --skip-missing-interpreters false
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: bootstrap test unit integration lint typecheck upstream-api tornado-legacy ecosystem zipkin zipkin-kafka demo bench clean
+.PHONY: bootstrap test unit integration lint typecheck docs upstream-api tornado-legacy ecosystem zipkin zipkin-kafka demo bench clean
 
 bootstrap: $(STAMP)
 
@@ -20,9 +20,9 @@ $(STAMP): setup.py pyproject.toml opentracing/pyproject.toml
 	$(PY) -m pip install --quiet -e ./opentracing -e '.[test]'
 	touch $(STAMP)
 
-# The whole suite: lint, types, unit and integration tests (the session
-# fixture starts a real Zipkin server when none is reachable).
-test: $(STAMP) lint typecheck
+# The whole suite: lint, types, the docs, unit and integration tests (the
+# session fixture starts a real Zipkin server when none is reachable).
+test: $(STAMP) lint typecheck docs
 	$(PY) -m pytest -q tests
 	$(MAKE) upstream-api tornado-legacy ecosystem
 
@@ -55,6 +55,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# The docs site (guide, configuration, API reference from docstrings) into
+# docs/_build/html; any warning fails the build.
+docs: $(STAMP)
+	$(PY) -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
+
 # Three services (ours with JSON and Thrift, and py_zipkin) in one trace,
 # read back from Zipkin. Uses $$ZIPKIN_URL, or starts a Zipkin server.
 demo: $(STAMP)
@@ -76,4 +81,4 @@ zipkin-kafka:
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .tox .mypy_cache .ruff_cache .pytest_cache
-	rm -rf opentracing/build opentracing/*.egg-info
+	rm -rf opentracing/build opentracing/*.egg-info docs/_build docs/_generated

@@ -51,6 +51,7 @@ setup(
     include_package_data=False,
     zip_safe=False,
     cmdclass={"build_py": BuildPyWithIdl},
+    entry_points={"console_scripts": ["zipkin-tracer = zipkin_tracer.cli:run"]},
     install_requires=[
         # Ours (opentracing/) or PyPI's 2.4.0: the tracer runs on both.
         "opentracing>=2.4,<3",
@@ -70,6 +71,8 @@ setup(
             "types-requests",
             "build",
             "flask>=2",
+            "django>=4.2",
+            "sphinx>=7",
             "pyyaml",
             "basictracer==3.2.0",
             # basictracer's generated protobuf code needs the pure-Python

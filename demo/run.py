@@ -20,9 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from demo.cluster import Cluster  # noqa: E402
-from demo.trace_tree import fetch_trace, orphans, render  # noqa: E402
 from zipkin_tracer import ZipkinTracer  # noqa: E402
 from zipkin_tracer.requests import TracingSession  # noqa: E402
+from zipkin_tracer.trace_tree import fetch_trace, format_trace, orphans  # noqa: E402
 
 ITEMS = ("42", "7", "1001")
 SPANS_PER_TRACE = 9  # client root + its HTTP call, then a server and a client per hop
@@ -99,10 +99,7 @@ def show_traces(collector_url: str, trace_ids: List[str]) -> bool:
     for trace_id in trace_ids:
         spans = fetch_trace(collector_url, trace_id, SPANS_PER_TRACE)
         print()
-        print(f"trace {trace_id}: {len(spans)} spans")
-        print(f"  {collector_url}/zipkin/traces/{trace_id}")
-        for line in render(spans):
-            print("  " + line)
+        print("\n".join(format_trace(collector_url, trace_id, spans)))
         lost = orphans(spans)
         if len(spans) < SPANS_PER_TRACE or lost:
             complete = False

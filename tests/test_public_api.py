@@ -28,7 +28,7 @@ PUBLIC: Dict[str, Tuple[str, ...]] = {
         "ZipkinTracer",
         "__version__",
     ),
-    "zipkin_tracer.config": ("Config", "resolve"),
+    "zipkin_tracer.config": ("Config", "resolve", "explain"),
     "zipkin_tracer.span": ("ZipkinSpan", "ZipkinSpanContext", "UnsampledSpan"),
     "zipkin_tracer.sampling": (
         "ConstSampler",
@@ -66,12 +66,13 @@ PUBLIC: Dict[str, Tuple[str, ...]] = {
         "record_exception",
         "set_route",
     ),
-    "zipkin_tracer.requests": ("TracingSession", "install", "uninstall"),
+    "zipkin_tracer.requests": ("TracingSession", "default_peer_service", "install", "uninstall"),
     "zipkin_tracer.asgi": ("SPAN_SCOPE_KEY", "TracingMiddleware", "set_route"),
     "zipkin_tracer.httpx": ("AsyncTracingTransport", "TracingTransport", "install", "uninstall"),
     "zipkin_tracer.aiohttp": ("make_middleware", "middleware", "trace_config"),
     "zipkin_tracer.executor_context": ("install", "installed", "uninstall"),
-    "zipkin_tracer.logs": ("LOG_FORMAT", "TraceContextFilter"),
+    "zipkin_tracer.logs": ("LOG_FORMAT", "TraceContextFilter", "format_id"),
+    "zipkin_tracer.cli": ("main",),
     "zipkin_tracer.testing": ("InMemoryReporter",),
 }
 

@@ -1,7 +1,5 @@
 """A Zipkin tracer for the OpenTracing API."""
 
-import logging
-
 from zipkin_tracer.context import ZipkinSpanContext
 from zipkin_tracer.sampling import (
     ConstSampler,
@@ -25,5 +23,3 @@ __all__ = [
     "ZipkinSpanContext",
     "ZipkinTracer",
 ]
-
-logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -7,11 +7,13 @@ README.rst's Configuration section has the table.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import logging
 import math
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 from urllib.parse import urlsplit, urlunsplit
@@ -89,6 +91,10 @@ def _source(name: str, env: Optional[str]) -> str:
     return f"{name} (from ${env})" if env else name
 
 
+# Set only by explain(): option name -> the environment variable it came from.
+_ORIGINS: ContextVar[Optional[Dict[str, str]]] = ContextVar("zipkin_config_origins", default=None)
+
+
 def _pick(
     name: str, value: Any, env_names: Tuple[str, ...], environ: Mapping[str, str]
 ) -> Tuple[Any, Optional[str]]:
@@ -98,8 +104,30 @@ def _pick(
     for env in env_names:
         raw = environ.get(env)
         if raw is not None and raw.strip() != "":
+            origins = _ORIGINS.get()
+            if origins is not None:
+                origins[name] = "$" + env
             return raw.strip(), env
     return None, None
+
+
+def explain(
+    environ: Optional[Mapping[str, str]] = None, **options: Any
+) -> Tuple[Config, Dict[str, str]]:
+    """:func:`resolve`, plus where each value came from: "argument", "$VAR" or "default"."""
+    found: Dict[str, str] = {}
+    token = _ORIGINS.set(found)
+    try:
+        config = resolve(environ=environ, **options)
+    finally:
+        _ORIGINS.reset(token)
+    origins = {}
+    for name in [*Config.__dataclass_fields__, "sampler_param"]:
+        if options.get(name) is not None:
+            origins[name] = "argument"
+        else:
+            origins[name] = found.get(name, "default")
+    return config, origins
 
 
 MIN_MESSAGE_MAX_BYTES = defaults.MIN_MESSAGE_MAX_BYTES
@@ -272,7 +300,16 @@ def build_sampler(
     if sampler_type == "const":
         if param is None:
             return ConstSampler(True)
-        return ConstSampler(parse_bool("sampler_param", param, param_env))
+        try:
+            return ConstSampler(parse_bool("sampler_param", param, param_env))
+        except ValueError:
+            origin = f" (from ${kind_env})" if kind_env else ""
+            raise ValueError(
+                f"{label} is {param!r}, but the sampler is const{origin}, which takes 1 or 0 "
+                "(sample everything or nothing); for a rate also set "
+                "ZIPKIN_SAMPLER=probabilistic (sampler='probabilistic'), for traces per second "
+                "ZIPKIN_SAMPLER=ratelimiting"
+            ) from None
     if param is None:
         raise ValueError(
             f"sampler {sampler_type} needs a parameter (ZIPKIN_SAMPLER_PARAM): "
@@ -343,7 +380,11 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
     known = set(Config.__dataclass_fields__) | {"sampler_param"}
     unknown = set(options) - known
     if unknown:
-        raise TypeError(f"unknown tracer option(s): {', '.join(sorted(unknown))}")
+        guesses = []
+        for name in sorted(unknown):
+            close = difflib.get_close_matches(name, known, n=1)
+            guesses.append(f"{name} (did you mean {close[0]}?)" if close else name)
+        raise TypeError(f"unknown tracer option(s): {', '.join(guesses)}")
     out: Dict[str, Any] = {}
 
     value, src = _pick(
@@ -381,9 +422,9 @@ def resolve(environ: Optional[Mapping[str, str]] = None, **options: Any) -> Conf
         encoding = _choice("encoding", value, src, ENCODINGS)
         if hint is not None and encoding not in _PATH_ENCODINGS[hint]:
             raise ValueError(
-                f"collector_url ends with the {hint} path but encoding is {encoding!r} "
-                f"({_source('encoding', src)}); give the base URL (e.g. "
-                f"http://localhost:9411) or a matching encoding"
+                f"collector_url ends with the {hint} path but {_source('encoding', src)} is "
+                f"{encoding!r}; give the base URL (such as http://localhost:9411) or a "
+                "matching encoding"
             )
         out["encoding"] = encoding
 

@@ -22,7 +22,7 @@ import functools
 import ipaddress
 import logging
 import threading
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -31,9 +31,18 @@ import opentracing
 from opentracing import Format, Span, Tracer, tags
 from zipkin_tracer._instrumentation import is_tracing_suppressed, record_error
 
-__all__ = ["TracingSession", "default_operation_name", "install", "uninstall"]
+__all__ = [
+    "TracingSession",
+    "default_operation_name",
+    "default_peer_service",
+    "install",
+    "uninstall",
+]
 
 OperationName = Callable[[requests.PreparedRequest], str]
+#: ``peer_service=``: a fixed name, a callable naming the service a request
+#: goes to (None: none), or None for no remote service name at all.
+PeerService = Union[str, Callable[[requests.PreparedRequest], Optional[str]], None]
 _Send = Callable[..., requests.Response]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -46,18 +55,55 @@ def default_operation_name(request: requests.PreparedRequest) -> str:
     return request.method or "GET"
 
 
+def default_peer_service(request: requests.PreparedRequest) -> Optional[str]:
+    """The host name the request goes to; None for an IP address, which names no service.
+
+    Zipkin draws a dependency link to a service that sends no spans of its own
+    (a database proxy, a third-party API) only from the client span's remote
+    service name, so without one such services are missing from the graph.
+    """
+    host = urlsplit(request.url or "").hostname
+    if not host or _ip(host) is not None:
+        return None
+    return host
+
+
 class _Options:
-    __slots__ = ("tracer", "operation_name", "component")
+    __slots__ = ("tracer", "operation_name", "component", "peer_service")
 
     def __init__(
-        self, tracer: Optional[Tracer], operation_name: OperationName, component: str
+        self,
+        tracer: Optional[Tracer],
+        operation_name: OperationName,
+        component: str,
+        peer_service: PeerService = default_peer_service,
     ) -> None:
         self.tracer = tracer
         self.operation_name = operation_name
         self.component = component
+        self.peer_service = peer_service
 
 
 _DEFAULTS = _Options(None, default_operation_name, "requests")
+
+
+def _ip(host: str) -> Union[ipaddress.IPv4Address, ipaddress.IPv6Address, None]:
+    if ":" in host or host[-1].isdigit():
+        try:
+            return ipaddress.ip_address(host)
+        except ValueError:
+            return None
+    return None
+
+
+def _peer_service(request: requests.PreparedRequest, option: PeerService) -> Optional[str]:
+    if option is None or isinstance(option, str):
+        return option
+    try:
+        return option(request)
+    except Exception:
+        _log.debug("peer_service callback failed", exc_info=True)
+        return None
 
 
 def _peer_tags(span_tags: Dict[str, Any], url: str) -> str:
@@ -66,14 +112,10 @@ def _peer_tags(span_tags: Dict[str, Any], url: str) -> str:
     host = parts.hostname
     if host:
         span_tags[tags.PEER_HOSTNAME] = host
-        if ":" in host or host[-1].isdigit():
-            try:
-                ip = ipaddress.ip_address(host)
-            except ValueError:
-                pass
-            else:
-                key = tags.PEER_HOST_IPV4 if ip.version == 4 else tags.PEER_HOST_IPV6
-                span_tags[key] = host
+        ip = _ip(host)
+        if ip is not None:
+            key = tags.PEER_HOST_IPV4 if ip.version == 4 else tags.PEER_HOST_IPV6
+            span_tags[key] = host
     try:
         port = parts.port
     except ValueError:
@@ -99,6 +141,9 @@ def _start_span(request: requests.PreparedRequest, options: _Options) -> Optiona
             tags.HTTP_METHOD: request.method,
         }
         span_tags[tags.HTTP_URL] = _peer_tags(span_tags, request.url or "")
+        service = _peer_service(request, options.peer_service)
+        if service:
+            span_tags[tags.PEER_SERVICE] = service
         try:
             name = options.operation_name(request)
         except Exception:
@@ -159,6 +204,9 @@ class TracingSession(requests.Session):
 
     ``tracer`` None means :func:`opentracing.global_tracer`, looked up per
     request. ``operation_name(prepared_request)`` names the span.
+    ``peer_service`` names the service called (Zipkin's remote service name):
+    a string, a callable of the prepared request, or None for none; by
+    default the URL's host name.
     """
 
     def __init__(
@@ -167,9 +215,10 @@ class TracingSession(requests.Session):
         *,
         operation_name: OperationName = default_operation_name,
         component: str = "requests",
+        peer_service: PeerService = default_peer_service,
     ) -> None:
         super().__init__()
-        self._tracing = _Options(tracer, operation_name, component)
+        self._tracing = _Options(tracer, operation_name, component, peer_service)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         # A session restored by pickle has no _tracing (Session pickles a fixed
@@ -201,14 +250,16 @@ def install(
     *,
     operation_name: OperationName = default_operation_name,
     component: str = "requests",
+    peer_service: PeerService = default_peer_service,
 ) -> None:
     """Trace every ``requests.Session`` (and so ``requests.get`` etc.).
 
-    Idempotent: calling it again only replaces the options.
+    Idempotent: calling it again only replaces the options (as for
+    :class:`TracingSession`).
     """
     global _original_send, _installed
     with _lock:
-        _installed = _Options(tracer, operation_name, component)
+        _installed = _Options(tracer, operation_name, component, peer_service)
         if requests.Session.send is not _patched_send:
             _original_send = requests.Session.send
             requests.Session.send = _patched_send  # type: ignore[method-assign]

@@ -60,37 +60,39 @@ def detect_local_ip() -> str:
     return "127.0.0.1"
 
 
-def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
-    """The background reporter over HTTP or Kafka (zipkin_tracer.reporting / .transport)."""
-    from zipkin_tracer.reporting.reporter import AsyncReporter
-
-    sender: Sender
+def build_sender(config: Config, encoder: Encoder) -> Sender:
+    """The sender the default reporter uses, HTTP or Kafka (also ``zipkin-tracer check``'s)."""
     if config.transport == "kafka":
         from zipkin_tracer.transport.kafka import KafkaSender
 
         assert config.kafka_bootstrap_servers is not None  # config requires it for kafka
-        sender = KafkaSender(
+        return KafkaSender(
             config.kafka_bootstrap_servers,
             config.kafka_topic,
             message_max_bytes=config.message_max_bytes,
             timeout=config.timeout,
             connect_timeout=config.connect_timeout,
         )
-    else:
-        from zipkin_tracer.transport.http import HttpSender
+    from zipkin_tracer.transport.http import HttpSender
 
-        sender = HttpSender(
-            config.collector_url,
-            path=encoder.path,
-            content_type=encoder.content_type,
-            headers=config.headers,
-            timeout=config.timeout,
-            connect_timeout=config.connect_timeout,
-            verify=config.verify,
-        )
+    return HttpSender(
+        config.collector_url,
+        path=encoder.path,
+        content_type=encoder.content_type,
+        headers=config.headers,
+        timeout=config.timeout,
+        connect_timeout=config.connect_timeout,
+        verify=config.verify,
+    )
+
+
+def build_default_reporter(config: Config, encoder: Encoder) -> SpanReporter:
+    """The background reporter over HTTP or Kafka (zipkin_tracer.reporting / .transport)."""
+    from zipkin_tracer.reporting.reporter import AsyncReporter
+
     reporter: SpanReporter = AsyncReporter(
         encoder,
-        sender,
+        build_sender(config, encoder),
         max_queue_size=config.max_queue_size,
         message_max_bytes=config.message_max_bytes,
         flush_interval=config.flush_interval,

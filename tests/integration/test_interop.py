@@ -13,8 +13,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 
 from demo.cluster import Cluster, ServiceProcess
-from demo.trace_tree import children_of, orphans, roots
 from tests.integration.zipkin_api import ZipkinApi
+from zipkin_tracer.trace_tree import children_of, orphans, roots
 
 Span = Dict[str, Any]
 

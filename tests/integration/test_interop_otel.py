@@ -17,8 +17,8 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 from demo.cluster import REPO, Cluster, ServiceProcess
-from demo.trace_tree import children_of, orphans, roots
 from tests.integration.zipkin_api import ZipkinApi
+from zipkin_tracer.trace_tree import children_of, orphans, roots
 
 Span = Dict[str, Any]
 CONFIGS = {"default": None, "b3multi": "b3multi", "b3": "b3"}

@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Callable, List, Optional
 
+from zipkin_tracer.reporting.hints import check_suffix
 from zipkin_tracer.reporting.metrics import (
     CLOSED,
     ENCODE_FAILED,
@@ -105,6 +106,7 @@ class DeliveryMixin(ReporterState):
         msg_deadline = time.monotonic() + self._retry_timeout
         last: Optional[SendError] = None
         while True:
+            self._warn_queue_full()  # while the collector fails, the queue fills
             deadline = msg_deadline
             if self._closing.is_set():
                 deadline = min(deadline, self._close_deadline)
@@ -140,6 +142,7 @@ class DeliveryMixin(ReporterState):
                     self._give_up(seqs, settled, TOO_LARGE, "http_413", too_large)
                 return
             except SendError as error:
+                self._failed_attempts += 1
                 if not error.retryable:
                     self._backoff.succeeded()
                     self._give_up(seqs, settled, SEND_FAILED, error.cause, error)
@@ -149,12 +152,13 @@ class DeliveryMixin(ReporterState):
                 self._log.warn(
                     "retry:" + error.cause,
                     "Zipkin collector %s failed (%s, status %s) with a message of %d spans; "
-                    "retrying with backoff, %d spans queued",
+                    "retrying with backoff, %d spans queued%s",
                     self._sender.endpoint,
                     error.cause,
                     error.status,
                     len(seqs),
                     self._metrics.queued_spans,
+                    check_suffix(error.cause),
                 )
             except Exception as error:  # a broken sender must not kill us
                 reraise_signal(error)
@@ -175,6 +179,14 @@ class DeliveryMixin(ReporterState):
                     settled[0] += len(seqs)
                     metrics.messages += 1
                     metrics.message_bytes += len(body)
+                if self._failed_attempts:
+                    self._log.warn(
+                        "recovered",
+                        "Zipkin collector %s accepts spans again, after %d failed attempts",
+                        self._sender.endpoint,
+                        self._failed_attempts,
+                    )
+                    self._failed_attempts = 0
                 return
 
     # -- sender stage -------------------------------------------------------------------
@@ -289,12 +301,13 @@ class DeliveryMixin(ReporterState):
                 self._failed_locked(seq)
         self._log.warn(
             "dropped:" + cause,
-            "Zipkin reporter dropped a message of %d spans to %s (%s, status %s, reason %s)",
+            "Zipkin reporter dropped a message of %d spans to %s (%s, status %s, reason %s)%s",
             len(seqs),
             self._sender.endpoint,
             cause,
             error.status if error else None,
             reason,
+            check_suffix(cause),
         )
 
     def _sleep(self, seconds: float) -> None:

@@ -193,6 +193,7 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
         # caller delivering in its place (no thread possible) takes it too.
         self._delivering = None  # guarded by _lock, see _claim_delivery
         self._backoff.succeeded()
+        self._failed_attempts = 0  # since the last success: > 0 means "say it recovered"
         # New, not reset: a lock inherited across fork may be held.
         self._log = LogLimiter(logger, self._log_interval)
 

@@ -1,28 +1,66 @@
-"""Read a trace back from Zipkin and draw it as a tree for a terminal."""
+"""Read a trace back from Zipkin's query API and draw it as a tree for a terminal.
+
+Used by ``zipkin-tracer trace`` and ``make demo``; the input is the JSON of
+``GET /api/v2/trace/{id}`` (a list of v2 spans), which is what every Zipkin
+server answers whatever encoding the spans were sent in.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 import requests
 
 Span = Dict[str, Any]
 
 
-def fetch_trace(collector_url: str, trace_id: str, spans: int, timeout: float = 20.0) -> List[Span]:
-    """Poll ``/api/v2/trace/{id}`` until it holds ``spans`` spans (Zipkin stores asynchronously)."""
+def ui_link(base_url: str, trace_id: str) -> str:
+    """The trace's page in the Zipkin UI, served by the same server as the API."""
+    return f"{base_url.rstrip('/')}/zipkin/traces/{trace_id}"
+
+
+def fetch_trace(
+    base_url: str,
+    trace_id: str,
+    spans: int = 1,
+    timeout: float = 20.0,
+    headers: Optional[Mapping[str, str]] = None,
+    verify: Union[bool, str] = True,
+) -> List[Span]:
+    """Poll ``/api/v2/trace/{id}`` until it holds ``spans`` spans (Zipkin stores asynchronously).
+
+    Returns what was found when ``timeout`` runs out (possibly nothing). Each
+    request carries ``b3: 0`` so an instrumented proxy does not trace it.
+    """
     deadline = time.monotonic() + timeout
     found: List[Span] = []
-    url = f"{collector_url.rstrip('/')}/api/v2/trace/{trace_id}"
-    while time.monotonic() < deadline:
-        response = requests.get(url, headers={"b3": "0"}, timeout=10)
+    url = f"{base_url.rstrip('/')}/api/v2/trace/{trace_id}"
+    send_headers = {**(headers or {}), "b3": "0"}
+    while True:
+        left = deadline - time.monotonic()
+        response = requests.get(
+            url, headers=send_headers, timeout=max(0.1, min(10.0, left)), verify=verify
+        )
         if response.status_code == 200:
             found = list(response.json())
             if len(found) >= spans:
                 return found
-        time.sleep(0.2)
-    return found
+        elif response.status_code != 404:
+            response.raise_for_status()
+        if time.monotonic() + 0.2 >= deadline:
+            return found
+        time.sleep(0.2)  # the storage is eventually consistent: nothing to wait on
+
+
+def format_trace(base_url: str, trace_id: str, spans: List[Span]) -> List[str]:
+    """A heading, the UI link and the tree: what ``zipkin-tracer trace`` prints."""
+    lines = [f"trace {trace_id}: {len(spans)} spans", "  " + ui_link(base_url, trace_id)]
+    lines += ["  " + line for line in render(spans)]
+    lost = orphans(spans)
+    if lost:
+        lines.append(f"  {len(lost)} spans whose parent is not (yet) in the trace")
+    return lines
 
 
 def children_of(span: Span, spans: List[Span]) -> List[Span]:
