@@ -453,6 +453,11 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
             raise
 
     def _run(self) -> None:
+        with self._lock:  # a start() a signal cut short was given up on, yet may run late
+            if self._worker is None and not self._closed:
+                self._worker = threading.current_thread()
+            if self._worker is not threading.current_thread():
+                return  # another worker took over: never two
         TRACING_SUPPRESSED.set(True)
         more = False
         token = object()

@@ -130,7 +130,10 @@ def test_resets_and_stalls_are_retried(reporters: List[AsyncReporter]) -> None:
 def test_a_slow_collector_never_slows_report(
     reporters: List[AsyncReporter], monkeypatch: Any
 ) -> None:
-    server = FakeCollector(lambda n: Action(delay=1.0))
+    # Every POST is held until the test ends: report() returning at all,
+    # before any answer, is the proof that it never waits for the collector.
+    # (How fast it returns is measured in benchmarks/, not here.)
+    server = FakeCollector(lambda n: Action(delay=60))
     io_threads = set()
     real_sendall = socket.socket.sendall
 
@@ -141,15 +144,12 @@ def test_a_slow_collector_never_slows_report(
     monkeypatch.setattr(socket.socket, "sendall", recording_sendall)
     try:
         reporter = make(reporters, server.url, flush_interval=0.01, max_queue_size=5000)
-        latencies = []
         for i in range(20000):
-            start = time.perf_counter()
             reporter.report(span(i))
-            latencies.append(time.perf_counter() - start)
-        latencies.sort()
-        assert latencies[len(latencies) // 2] < 20e-6
-        assert latencies[int(len(latencies) * 0.99)] < 200e-6
-        server.got_request.wait(5)
+        assert server.got_request.wait(5)
+        m = reporter.metrics
+        assert m["spans"] == 20000 and m["spans_delivered"] == 0, m
+        assert_invariant(m)
         assert io_threads and io_threads <= {"zipkin-reporter", "zipkin-sender"}
     finally:
         server.stop()

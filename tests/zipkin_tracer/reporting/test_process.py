@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -14,6 +15,7 @@ from typing import Iterator, Tuple
 import pytest
 
 from tests.support.fake_collector import Action, Blackhole, FakeCollector
+from tests.support.reporting import assert_invariant
 from zipkin_tracer.reporting.process import fork_sentinel
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -32,11 +34,14 @@ def reporter(url, **kwargs):
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 
-def run(code: str, timeout: float = 20) -> Tuple[subprocess.CompletedProcess, float]:
+def run(
+    code: str, timeout: float = 20, before: str = ""
+) -> Tuple[subprocess.CompletedProcess, float]:
+    """``code`` after the prelude; ``before`` ahead of it, before the reporter is imported."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     start = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(before) + PRELUDE + textwrap.dedent(code)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -44,13 +49,6 @@ def run(code: str, timeout: float = 20) -> Tuple[subprocess.CompletedProcess, fl
         timeout=timeout,
     )
     return result, time.monotonic() - start
-
-
-@pytest.fixture
-def startup() -> float:
-    """How long the interpreter takes to import everything and exit, for time budgets."""
-    _, seconds = run("pass")
-    return seconds
 
 
 @pytest.fixture
@@ -75,51 +73,82 @@ def test_exit_flushes_everything_and_keeps_the_exit_code(server: FakeCollector) 
     assert "Traceback" not in result.stderr
 
 
-def test_exit_with_a_dead_collector_is_bounded_by_close_timeout(startup: float) -> None:
+# Registered before the reporter module installs its exit hook, so it runs after it.
+AFTER_EXIT_HOOK = """
+import atexit, json, threading
+@atexit.register
+def after_the_exit_hook():
+    r = globals()["r"]
+    print(json.dumps({"closed": r._closed, "worker_started": r._worker is not None,
+        "threads": threading.active_count(), "metrics": r.metrics}))
+"""
+
+
+def test_exit_with_a_dead_collector_is_bounded_by_close_timeout() -> None:
     hole = Blackhole()
     try:
-        result, seconds = run(
+        # The POST waits a minute for an answer: an exit hook that waited for
+        # it, not for its one-second budget, would overrun the run's timeout.
+        result, _ = run(
             f"""
             logging.basicConfig()
-            r = reporter({hole.url!r}, close_timeout=1.0)
+            r = rr.AsyncReporter(
+                DictJsonEncoder(), HttpSender({hole.url!r}, timeout=60), close_timeout=1.0
+            )
             for i in range(5000):
                 r.report(span(i))
             sys.stderr.close()  # a daemon or pytest capture may have closed it
             sys.exit(4)
-            """
+            """,
+            before=AFTER_EXIT_HOOK,
         )
         assert result.returncode == 4
-        assert seconds < startup + 1.0 + 0.5
         assert "closed file" not in result.stderr and "Traceback" not in result.stderr
+        out = json.loads(result.stdout)
+        m = out["metrics"]
+        assert out["closed"] and m["spans"] == 5000 and m["spans_delivered"] == 0, out
+        # given up at the budget, with the POST still unanswered
+        assert m["in_flight_spans"] > 0 and m["queued_spans"] == 0, m
+        assert_invariant(m)
     finally:
         hole.close()
 
 
-def test_without_the_exit_hook_the_daemon_worker_does_not_hold_exit(startup: float) -> None:
+def test_without_the_exit_hook_the_daemon_worker_does_not_hold_exit() -> None:
     hole = Blackhole()
     try:
-        result, seconds = run(
+        # The worker's POST waits a minute: had it held exit, the run would time out.
+        result, _ = run(
             f"""
-            r = reporter({hole.url!r}, close_at_exit=False, flush_interval=0.01)
+            r = rr.AsyncReporter(
+                DictJsonEncoder(), HttpSender({hole.url!r}, timeout=60),
+                close_at_exit=False, flush_interval=0.01,
+            )
             for i in range(100):
                 r.report(span(i))
-            time.sleep(0.1)  # let the worker get stuck in the POST
-            """
+            deadline = time.monotonic() + 10  # bounded: until the worker is in the POST
+            while r.metrics["in_flight_spans"] < 100 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            """,
+            before=AFTER_EXIT_HOOK,
         )
         assert result.returncode == 0, result.stderr
-        assert seconds < startup + 0.1 + 0.5
+        out = json.loads(result.stdout)
+        assert not out["closed"], "the exit hook closed a reporter that opted out"
+        assert out["metrics"]["in_flight_spans"] == 100, out  # exited mid-POST
     finally:
         hole.close()
 
 
-def test_nothing_pending_means_no_exit_cost(startup: float, server: FakeCollector) -> None:
-    result, seconds = run(
-        f"""
-        r = reporter({server.url!r})
-        """
-    )
-    assert result.returncode == 0
-    assert seconds < startup + 0.3
+def test_nothing_pending_means_no_exit_cost(server: FakeCollector) -> None:
+    # An hour's budget: an exit hook that waited at all would hang the run.
+    result, _ = run(f"r = reporter({server.url!r}, close_timeout=3600)", before=AFTER_EXIT_HOOK)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["closed"], "the exit hook did not close the reporter"
+    # no worker thread was started (so none was joined) and nothing was sent
+    assert not out["worker_started"] and out["threads"] == 1, out
+    assert out["metrics"]["messages"] == out["metrics"]["spans"] == 0, out
     assert server.requests == 0
 
 

@@ -3,7 +3,8 @@
 Each case runs in a fresh interpreter that signals itself flat out while it
 reports spans, then checks that the queue lock is free, no flush waiter is
 left behind, every exception the handler raised reached the application and
-the accounting still adds up.
+the accounting still adds up. One in-process case covers a worker start
+interrupted after the thread was created.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 
+from tests.support.fakes import DictJsonEncoder, RecordingSender, span
 from tests.support.reporting import assert_invariant
+from zipkin_tracer.reporting.reporter import AsyncReporter
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -43,25 +47,31 @@ if KIND == "sigint":
             fired += 1
             raise KeyboardInterrupt
     signal.signal(signal.SIGINT, handler)
-    # One stop for every killer: a signal cutting start() short (inside
-    # Thread.start) leaves a running killer behind, and start() runs again.
-    stopping = threading.Event()
-    killers = []
-    def stop_all():
-        stopping.set()  # a killer not yet running exits at its first check
-        for killer in killers:
-            if killer.is_alive():
-                killer.join()
+    # Plain locks, not threading.Event or Thread.start() once signals fly:
+    # those run Python code in threading.py, where the handler raises. A
+    # start() cut short that way left its killer running unstopped (it
+    # interrupted close() at the end); a set() cut short inside
+    # Condition.__enter__ would leave the event's lock held for good. Each
+    # step here is a single C call made from __main__, where the handler
+    # never raises.
+    go, halt = threading.Lock(), threading.Lock()
+    go.acquire()
+    halt.acquire()
+    def kill():
+        go.acquire()
+        for _ in range(3000):  # bounded, about 1.5 s
+            if halt.acquire(timeout=0.0005):
+                return
+            os.kill(os.getpid(), signal.SIGINT)
+    killer = threading.Thread(target=kill, daemon=True)
+    killer.start()  # no signal until go is released
     def start():
-        def kill():
-            for _ in range(3000):  # bounded, about 1.5 s
-                if stopping.wait(0.0005):
-                    return
-                os.kill(os.getpid(), signal.SIGINT)
-        killer = threading.Thread(target=kill, daemon=True)
-        killers.append(killer)
-        killer.start()
-        return stop_all
+        go.release()
+        def stop():
+            if halt.locked():
+                halt.release()
+            killer.join()  # may be interrupted: the caller retries
+        return stop
 else:
     Interrupt = Tick
     def handler(signum, frame):
@@ -156,3 +166,38 @@ def test_signals_inside_the_reporter_never_wedge_it_and_reach_the_application(ki
     assert_invariant(m)
     assert m["queued_spans"] == m["in_flight_spans"] == 0, m
     assert out["flushed"] and out["closed"], out
+
+
+def test_a_worker_whose_start_a_signal_cut_short_never_runs_beside_its_successor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The thread may exist yet not have run when ``start()`` is interrupted."""
+    real_start = threading.Thread.start
+    late: List[threading.Thread] = []
+    go = threading.Event()
+    starter = threading.Thread(target=lambda: go.wait(10) and real_start(late[0]), daemon=True)
+
+    def start(thread: threading.Thread) -> None:
+        if thread.name == "zipkin-reporter" and not late:
+            late.append(thread)
+            real_start(starter)
+            raise KeyboardInterrupt  # as a SIGINT handler's would, after the thread began
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    sender = RecordingSender()
+    reporter = AsyncReporter(DictJsonEncoder(), sender, close_at_exit=False)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            reporter.report(span(0))
+        assert reporter.flush(5)  # the next worker delivers it
+        go.set()
+        starter.join(10)
+        late[0].join(10)
+        assert not late[0].is_alive(), "the late thread became a second worker"
+        reporter.report(span(1))
+        assert reporter.flush(5) and reporter.close(5)
+        assert sender.ids() == [f"{i + 1:016x}" for i in range(2)]
+    finally:
+        go.set()
+        reporter.close(1)
