@@ -5,10 +5,13 @@ function: a signal handler's exception raised just after the lock is taken,
 before that function returns, leaves the lock held for good, and every later
 ``set``/``wait``/``clear`` blocks. These use one plain lock each, whose
 ``acquire``/``release`` are single C calls, plus a flag read before sleeping.
+A guard that may run on an application thread lets a signal handler's own
+exception through (``reraise_signal``): it belongs to the application.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 from typing import Optional
 
@@ -66,3 +69,33 @@ class Flag:
         if self._gate.acquire(timeout=_timeout(timeout)):
             self.set()  # pass it on to the next waiter
         return self._set
+
+
+def from_signal_handler(error: BaseException) -> bool:
+    """Whether ``error`` was raised in (or below) an installed Python signal handler.
+
+    Such a handler runs on top of whatever frame was executing, report()'s
+    included; its exception (a timeout library's, say) belongs to the
+    application and must reach it. Only looked at on the error path.
+    """
+    codes = set()
+    for signum in signal.valid_signals():
+        try:
+            handler = signal.getsignal(signum)
+        except (OSError, ValueError):
+            continue
+        code = getattr(getattr(handler, "__func__", handler), "__code__", None)
+        if code is not None:
+            codes.add(code)
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code in codes:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def reraise_signal(error: BaseException) -> None:
+    """Let a signal handler's exception through a guard that may run on a caller's thread."""
+    if from_signal_handler(error):
+        raise error
