@@ -56,6 +56,8 @@ setup(
         # Ours (opentracing/) or PyPI's 2.4.0: the tracer runs on both.
         "opentracing>=2.4,<3",
         "requests>=2.25,<3",
+        # The sender's connection kit overrides urllib3 2.x internals.
+        "urllib3>=2,<3",
         "thriftpy2>=0.4.16,<0.8",
     ],
     extras_require={

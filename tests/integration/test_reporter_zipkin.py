@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from tests.integration.zipkin_api import ZipkinApi
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, span
+from tests.support.fakes import DictJsonEncoder, span
 from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport.http import HttpSender
 

@@ -3,7 +3,9 @@
 Timeouts: ``connect_timeout`` bounds the TCP connect, ``timeout`` bounds the
 whole attempt. ``requests`` alone only bounds each socket operation, so a
 collector that trickles its answer a byte at a time could hold the reporter
-forever; a watchdog thread shuts the attempt's socket down at the deadline.
+forever; a watchdog thread shuts the attempt's socket down at the deadline
+(:mod:`._watchdog`), through the sockets the connection kit tracks
+(:mod:`._urllib3_kit`).
 """
 
 from __future__ import annotations
@@ -11,28 +13,20 @@ from __future__ import annotations
 import email.utils
 import functools
 import logging
-import socket
 import sys
-import threading
 import time
-import weakref
 import zlib
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from zipkin_tracer import defaults
+from zipkin_tracer.transport._urllib3_kit import SocketTracker, tracked_adapter
+from zipkin_tracer.transport._watchdog import Watchdog
 from zipkin_tracer.transport.base import MessageTooLarge, Sender, SendError
 
 logger = logging.getLogger(__name__)
-
-#: A pooled connection that answered this recently is reused without a liveness
-#: poll (one wait for the GIL less per message); if it turns out closed, the
-#: message goes again at once on a new connection (see ``HttpSender._post``).
-_FRESH_SECONDS = 1.0
 
 #: Statuses worth the same message again later (besides every 5xx).
 RETRYABLE_STATUSES = frozenset({408, 429})
@@ -83,193 +77,6 @@ def gzip_fast(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-class _SocketTracker:
-    """Remembers the sockets of this sender's connections so a watchdog can abort them."""
-
-    def __init__(self) -> None:
-        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
-        self._lock = threading.Lock()
-        #: Set while a watchdog bounds the attempt: its sockets may block (see send).
-        self.blocking = False
-        #: Set when a request goes out on a pooled (kept-alive) connection.
-        self.reused = False
-
-    def add(self, sock: Any) -> None:
-        if isinstance(sock, socket.socket):
-            with self._lock:
-                self._sockets.add(sock)
-
-    def abort(self) -> None:
-        """Wake any thread blocked on these sockets (EOF/error on its side)."""
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            try:
-                # The plain-socket call on purpose: for TLS it leaves the SSL
-                # object to the thread that is using it.
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except (OSError, ValueError):
-                pass
-
-
-def _tracked_adapter(tracker: _SocketTracker) -> HTTPAdapter:
-    """An adapter whose pools register every socket they open with ``tracker``."""
-
-    def connection_class(base: Type[HTTPConnection]) -> Type[HTTPConnection]:
-        class Tracked(base):  # type: ignore[valid-type,misc]
-            """Also: one ``send`` for the header block and a ``bytes`` body, and,
-            while watched, a blocking socket (no poll before each call)."""
-
-            _coalescing = False
-            _header_block: Optional[bytes] = None
-            _answered_at = -_FRESH_SECONDS
-
-            @property
-            def is_connected(self) -> bool:
-                if self.sock is not None and time.monotonic() - self._answered_at < _FRESH_SECONDS:
-                    return True
-                return bool(super().is_connected)
-
-            def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-                response = super().getresponse(*args, **kwargs)
-                self._answered_at = time.monotonic()
-                return response
-
-            def request(
-                self, method: str, url: str, body: Any = None, *args: Any, **kw: Any
-            ) -> None:
-                tracker.reused = self.sock is not None
-                if tracker.blocking:
-                    if self.sock is None:
-                        self.connect()  # still bounded by the connect timeout
-                    self.timeout = None
-                self._coalescing = isinstance(body, bytes) and bool(body)
-                try:
-                    super().request(method, url, body, *args, **kw)
-                finally:
-                    self._coalescing = False
-                    self._header_block = None
-
-            def send(self, data: Any) -> None:
-                if self._coalescing:
-                    if self._header_block is None:  # http.client sends the headers first
-                        self._header_block = bytes(data)
-                        return
-                    data = self._header_block + data
-                    self._coalescing = False
-                    self._header_block = None
-                super().send(data)
-
-            def _new_conn(self) -> socket.socket:
-                sock = super()._new_conn()
-                tracker.add(sock)
-                return sock
-
-            def connect(self) -> None:
-                super().connect()
-                tracker.add(self.sock)
-
-        return Tracked
-
-    class Pool(HTTPConnectionPool):
-        ConnectionCls = connection_class(HTTPConnection)
-
-    class TlsPool(HTTPSConnectionPool):
-        ConnectionCls = connection_class(HTTPSConnection)  # type: ignore[assignment]
-
-    class Adapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
-
-    return Adapter(pool_connections=1, pool_maxsize=1, max_retries=0)
-
-
-class _Watchdog:
-    """One long-lived daemon thread that aborts an attempt still running at its deadline.
-
-    A thread per attempt would cost two thread hand-offs per message, and
-    under a busy application each hand-off waits for the GIL; arming this
-    one costs a lock and, only when it sleeps longer than the new deadline,
-    one wake-up. The thread ends after ``idle_exit`` seconds without an
-    attempt and starts again with the next one.
-    """
-
-    idle_exit = 30.0
-
-    def __init__(self, abort: Callable[[], None]) -> None:
-        self._abort = abort
-        self._cond = threading.Condition(threading.Lock())
-        self._deadline: Optional[float] = None  # of the armed attempt
-        self._sleeps_until: Optional[float] = None  # what the thread waits for; None = idle
-        self._attempt = 0
-        self._fired_attempt = -1
-        self._thread: Optional[threading.Thread] = None
-        self._stopped = False
-
-    def arm(self, seconds: float) -> Tuple[int, bool]:
-        """Start watching one attempt: its token for ``disarm``, and whether a thread watches."""
-        deadline = time.monotonic() + seconds
-        with self._cond:
-            self._attempt += 1
-            self._deadline = deadline
-            if self._stopped:
-                return self._attempt, False
-            if self._thread is None and not self._start_locked():
-                return self._attempt, False  # interpreter shutdown: no new threads
-            until = self._sleeps_until
-            if until is None or deadline < until:
-                self._cond.notify()
-            return self._attempt, True
-
-    def fired(self, token: int) -> bool:
-        """True if this attempt's deadline passed and the sockets were aborted."""
-        with self._cond:
-            return self._fired_attempt == token
-
-    def disarm(self, token: int) -> bool:
-        """Stop watching; True if the deadline passed and the sockets were aborted."""
-        with self._cond:
-            if self._attempt == token:
-                self._deadline = None
-            return self._fired_attempt == token
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._deadline = None
-            self._cond.notify()
-
-    def _start_locked(self) -> bool:
-        thread = threading.Thread(target=self._run, name="zipkin-sender-watchdog", daemon=True)
-        try:
-            thread.start()
-        except RuntimeError:  # interpreter shutdown (3.12+)
-            return False
-        self._thread = thread
-        return True
-
-    def _run(self) -> None:
-        cond = self._cond
-        with cond:
-            while not self._stopped:
-                deadline = self._deadline
-                if deadline is None:
-                    self._sleeps_until = None
-                    if not cond.wait(self.idle_exit) and self._deadline is None:
-                        break
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining > 0:
-                    self._sleeps_until = deadline
-                    cond.wait(remaining)
-                    continue
-                self._fired_attempt = self._attempt
-                self._deadline = None
-                self._abort()  # shutdown() only: never blocks
-            self._thread = None
-
-
 class HttpSender(Sender):
     """POSTs encoded messages to ``collector_url + path``.
 
@@ -285,9 +92,9 @@ class HttpSender(Sender):
         path: str = "/api/v2/spans",
         content_type: str = "application/json",
         headers: Optional[Mapping[str, str]] = None,
-        timeout: float = 10.0,
-        connect_timeout: float = 2.0,
-        verify: Any = True,
+        timeout: float = defaults.TIMEOUT,
+        connect_timeout: float = defaults.CONNECT_TIMEOUT,
+        verify: Any = defaults.VERIFY,
         *,
         gzip: bool = True,
         gzip_min_bytes: int = 1024,
@@ -304,8 +111,8 @@ class HttpSender(Sender):
         self.gzip_min_bytes = gzip_min_bytes
         self._headers: Dict[str, str] = dict(headers or {})
         self._headers.update({"Content-Type": content_type, "b3": "0"})
-        self._tracker = _SocketTracker()
-        self._watchdog = _Watchdog(self._tracker.abort)
+        self._tracker = SocketTracker()
+        self._watchdog = Watchdog(self._tracker.abort)
         self._session: Optional[requests.Session] = None
 
     def __repr__(self) -> str:  # never show the headers: they may hold credentials
@@ -325,7 +132,7 @@ class HttpSender(Sender):
             session.verify = settings["verify"] if tls else True
             session.auth = requests.utils.get_netrc_auth(self.url)
             session.trust_env = False
-            adapter = _tracked_adapter(self._tracker)
+            adapter = tracked_adapter(self._tracker)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             self._session = session
@@ -421,7 +228,7 @@ class HttpSender(Sender):
     def close(self) -> None:
         """Close pooled connections and stop the watchdog; a later send starts over."""
         self._discard_connections()
-        watchdog, self._watchdog = self._watchdog, _Watchdog(self._tracker.abort)
+        watchdog, self._watchdog = self._watchdog, Watchdog(self._tracker.abort)
         watchdog.stop()
 
     def after_fork_in_child(self) -> None:
@@ -431,5 +238,5 @@ class HttpSender(Sender):
         ``shutdown()`` and no TLS goodbye reach the connection the parent uses.
         """
         self._session = None
-        self._tracker = _SocketTracker()  # the old one's lock may be held
-        self._watchdog = _Watchdog(self._tracker.abort)  # its thread did not survive
+        self._tracker = SocketTracker()  # the old one's lock may be held
+        self._watchdog = Watchdog(self._tracker.abort)  # its thread did not survive

@@ -4,7 +4,7 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.zipkin_tracer.reporting.fake_collector import Blackhole, FakeCollector
+from tests.support.fake_collector import Blackhole, FakeCollector
 from zipkin_tracer.reporting.reporter import AsyncReporter
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from typing import List
 
+from tests.support.fake_collector import FakeCollector
+from tests.support.fakes import DictJsonEncoder, span
 from tests.support.reporting import assert_invariant
-from tests.zipkin_tracer.reporting.fake_collector import FakeCollector
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, span
 from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport.http import HttpSender
 

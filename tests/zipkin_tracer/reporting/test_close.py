@@ -6,9 +6,9 @@ import threading
 import time
 from typing import Any, List
 
+from tests.support.fake_collector import ACCEPT, Action, FakeCollector
+from tests.support.fakes import DictJsonEncoder, RecordingSender, span
 from tests.support.reporting import Gate, assert_invariant
-from tests.zipkin_tracer.reporting.fake_collector import ACCEPT, Action, FakeCollector
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span
 from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport.http import HttpSender
 

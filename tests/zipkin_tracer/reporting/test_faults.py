@@ -7,14 +7,14 @@ import threading
 import time
 from typing import Any, List
 
-from tests.support.reporting import assert_invariant
-from tests.zipkin_tracer.reporting.fake_collector import (
+from tests.support.fake_collector import (
     Action,
     Blackhole,
     FakeCollector,
     refused_url,
 )
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, span
+from tests.support.fakes import DictJsonEncoder, span
+from tests.support.reporting import assert_invariant
 from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport.http import HttpSender
 

@@ -7,7 +7,7 @@ from typing import List
 
 import pytest
 
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span
+from tests.support.fakes import DictJsonEncoder, RecordingSender, span
 from zipkin_tracer.reporting.hints import check_suffix, what_to_check
 from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport.base import SendError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import textwrap
@@ -13,14 +14,16 @@ from typing import Iterator, Tuple
 
 import pytest
 
+from tests.support.fake_collector import Action, Blackhole, FakeCollector
 from tests.support.reporting import assert_invariant
-from tests.zipkin_tracer.reporting.fake_collector import Action, Blackhole, FakeCollector
+from zipkin_tracer.reporting.process import fork_sentinel
 
 ROOT = Path(__file__).resolve().parents[3]
 
 PRELUDE = """
 import logging, os, sys, time
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, span
+from tests.support.fakes import DictJsonEncoder, span
+import zipkin_tracer.reporting.process as process
 import zipkin_tracer.reporting.reporter as rr
 from zipkin_tracer.transport.http import HttpSender
 
@@ -167,7 +170,7 @@ def span_id(i: int) -> str:
 
 FORK = """
 hooks = {hooks}
-rr.fork_hooks_enabled = hooks
+process.fork_hooks_enabled = hooks
 r = reporter({url!r}, flush_interval=30)
 for i in range(1000):
     r.report(span(i))
@@ -243,3 +246,19 @@ def test_an_unused_reporter_starts_no_thread_so_fork_stays_quiet() -> None:
         """
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_forked_child_sees_the_fork_sentinel_zeroed() -> None:
+    page = fork_sentinel()
+    if not sys.platform.startswith("linux") or platform.machine() != "x86_64":
+        pytest.skip("MADV_WIPEONFORK is only used on Linux")
+    assert page is not None and page[0] == 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, bytes([page[0]]))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"\x00" and page[0] == 1
+    os.close(read)
+    os.close(write)

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.fakes import DictJsonEncoder, RecordingSender, span, span_ids
 from tests.support.reporting import Gate, assert_invariant, park_worker
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span, span_ids
-from zipkin_tracer.reporting.reporter import AsyncReporter, _Backoff
+from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport.base import MessageTooLarge, SendError
 
 
@@ -403,23 +403,6 @@ def test_bad_configuration_is_refused(kwargs: Dict[str, Any]) -> None:
         AsyncReporter(DictJsonEncoder(), RecordingSender(), close_at_exit=False, **kwargs)
 
 
-def test_backoff_is_fully_jittered_capped_and_reset() -> None:
-    draws = iter([1.0, 1.0, 1.0, 0.5, 0.0])
-    backoff = _Backoff(0.1, 0.3, rand=lambda: next(draws))
-    assert backoff.delay() == 0
-    backoff.failed(None)
-    assert backoff.delay() == pytest.approx(0.1)
-    backoff.failed(None)
-    assert backoff.delay() == pytest.approx(0.2)
-    backoff.failed(None)
-    assert backoff.delay() == pytest.approx(0.3)  # capped
-    assert backoff.delay() == pytest.approx(0.15)  # drawn again per attempt
-    backoff.failed(60.0)
-    assert backoff.delay() == pytest.approx(0.3)  # Retry-After, capped
-    backoff.succeeded()
-    assert backoff.delay() == 0
-
-
 def test_report_never_raises(reporters: List[AsyncReporter]) -> None:
     reporter = make(reporters, RecordingSender())
 
@@ -634,28 +617,6 @@ def test_the_worker_takes_queued_spans_on_its_own_tick(reporters: List[AsyncRepo
         time.sleep(0.005)
     m = reporter.metrics
     assert m["in_flight_spans"] == 300 and m["messages"] == 0  # encoded, waiting to be due
-
-
-def test_a_forked_child_sees_the_fork_sentinel_zeroed() -> None:
-    import os
-    import platform
-    import sys
-
-    from zipkin_tracer.reporting.reporter import _fork_sentinel
-
-    page = _fork_sentinel()
-    if not sys.platform.startswith("linux") or platform.machine() != "x86_64":
-        pytest.skip("MADV_WIPEONFORK is only used on Linux")
-    assert page is not None and page[0] == 1
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.write(write, bytes([page[0]]))
-        os._exit(0)
-    os.waitpid(pid, 0)
-    assert os.read(read, 1) == b"\x00" and page[0] == 1
-    os.close(read)
-    os.close(write)
 
 
 class ThreadCountingEncoder(DictJsonEncoder):

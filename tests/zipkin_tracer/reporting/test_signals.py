@@ -21,8 +21,8 @@ from typing import Any, Dict, List
 
 import pytest
 
+from tests.support.fakes import DictJsonEncoder, RecordingSender, span
 from tests.support.reporting import assert_invariant
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span
 from zipkin_tracer.reporting.reporter import AsyncReporter
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = """
 import faulthandler, json, os, signal, sys, threading, time
 faulthandler.dump_traceback_later(20, exit=True)
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, RecordingSender, span
+from tests.support.fakes import DictJsonEncoder, RecordingSender, span
 from zipkin_tracer.reporting.reporter import AsyncReporter
 
 KIND = {kind!r}

@@ -13,13 +13,14 @@ import pytest
 import requests
 import responses
 
-from tests.zipkin_tracer.reporting.fake_collector import (
+from tests.support.fake_collector import (
     Action,
     Blackhole,
     FakeCollector,
     refused_url,
 )
-from zipkin_tracer.transport import http as http_module
+from zipkin_tracer.transport import _urllib3_kit as urllib3_kit
+from zipkin_tracer.transport._watchdog import Watchdog
 from zipkin_tracer.transport.base import MessageTooLarge, SendError
 from zipkin_tracer.transport.http import HttpSender, parse_retry_after, safe_endpoint
 
@@ -201,7 +202,7 @@ def test_a_collector_that_hangs_up_after_each_answer_costs_no_failure() -> None:
 def test_a_pooled_connection_is_checked_before_reuse_after_a_quiet_second(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(http_module, "_FRESH_SECONDS", 0.0)  # every reuse is checked
+    monkeypatch.setattr(urllib3_kit, "FRESH_SECONDS", 0.0)  # every reuse is checked
     server = FakeCollector(lambda n: Action(hang_up=True))
     try:
         sender = HttpSender(server.url)
@@ -400,7 +401,7 @@ def test_one_watchdog_thread_serves_every_send_and_close_ends_it() -> None:
 
 
 def test_an_idle_watchdog_thread_leaves_and_comes_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http_module._Watchdog, "idle_exit", 0.5)
+    monkeypatch.setattr(Watchdog, "idle_exit", 0.5)
     server = FakeCollector()
     try:
         sender = HttpSender(server.url, timeout=0.3)  # it sleeps until the last deadline

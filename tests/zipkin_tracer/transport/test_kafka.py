@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 from confluent_kafka import KafkaError
 
-from tests.zipkin_tracer.reporting.fakes import DictJsonEncoder, span
+from tests.support.fakes import DictJsonEncoder, span
 from zipkin_tracer import ZipkinTracer
 from zipkin_tracer.reporting.reporter import AsyncReporter
 from zipkin_tracer.transport import kafka as kafka_module
