@@ -40,7 +40,6 @@ from zipkin_tracer.reporting.process import ForkMixin, fork_sentinel, register
 from zipkin_tracer.reporting.signal_safe import Flag, Wakeup, reraise_signal
 
 # report() calls it under this name (its code is measured: kept as it was).
-from zipkin_tracer.reporting.signal_safe import from_signal_handler as _from_signal_handler
 from zipkin_tracer.reporting.watermark import Waiter, WatermarkMixin
 from zipkin_tracer.transport.base import TRACING_SUPPRESSED, Sender
 
@@ -167,6 +166,7 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
             self._closing.set()
             self._close_done.set()
         self._worker = None
+        self._worker_began = None  # the one that ran _run
         # Worker-side state (only the worker, or a caller draining in its place).
         self._message = Message(self._encoder, self._max_bytes)
         self._chunk = []
@@ -231,7 +231,19 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
                         metrics.spans = seq + 1  # metrics.queued(), inlined
                         metrics.queued_spans += 1
                     except BaseException:  # a signal handler's exception, re-raised
-                        self._finish_append_after_signal(length, seq)
+                        # Complete the append it cut short. No call in here (a
+                        # call is where a second signal lands), so nothing can
+                        # cut the completion short in turn.
+                        try:
+                            queue[length]  # IndexError: nothing went in
+                            seqs = self._queue_seqs
+                            if not seqs or seqs[-1] != seq:
+                                seqs += (seq,)
+                            if metrics.spans == seq:
+                                metrics.spans = seq + 1
+                                metrics.queued_spans += 1
+                        except IndexError:
+                            pass
                         raise
                     queued = True
                     if length + 1 != self._wake_at:
@@ -245,39 +257,8 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
                 self._start_worker()
             self._wake.set()
         except Exception as error:  # report() must never raise into the app...
-            if _from_signal_handler(error):
-                raise  # ...but a signal handler's exception is the application's
+            reraise_signal(error)  # ...but a signal handler's exception is the application's
             self._report_failed(queued, error)
-
-    def _finish_append_after_signal(self, length: int, seq: int) -> None:
-        """``_finish_append_locked`` until done, even if more signals land meanwhile.
-
-        The repair is idempotent; the latest signal's exception is raised
-        afterwards (chained to the first), so none is lost.
-        """
-        pending: Optional[BaseException] = None
-        for _ in range(100):
-            try:
-                self._finish_append_locked(length, seq)
-                break
-            except BaseException as again:  # re-raised below, once the state is whole
-                pending = again
-        if pending is not None:
-            raise pending
-
-    def _finish_append_locked(self, length: int, seq: int) -> None:
-        """Complete an append a signal interrupted, so the queue and counters stay in step.
-
-        A signal handler runs only between bytecodes, after a call returns:
-        here, after one of the two appends.
-        """
-        if len(self._queue) == length:
-            return  # nothing happened: the span was never reported
-        if len(self._queue_seqs) < len(self._queue):
-            self._queue_seqs.append(seq)
-        if self._metrics.spans == seq:
-            self._metrics.spans = seq + 1
-            self._metrics.queued_spans += 1
 
     def _report_failed(self, queued: bool, error: Exception) -> None:
         """A bug inside ``report``: count the span as dropped unless it made it in."""
@@ -446,10 +427,15 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
             # then delivers on the calling thread.
             with self._lock:
                 self._worker = None
-        except BaseException:  # re-raised; a signal may have landed before the thread began
+        except BaseException as error:  # a signal landed inside start()
+            # Whether the thread will ever run is unknowable here (a start()
+            # cut short may leave it doomed to fail in its own bootstrap, or
+            # blocked for good on its start event): unless it already runs
+            # ``_run``, it is given up on, and steps aside if it runs late.
             with self._lock:
-                if self._worker is worker and worker.ident is None:
-                    self._worker = None  # never started: the next span tries again
+                if self._worker is worker and self._worker_began is not worker:
+                    self._worker = None  # the next span starts another
+            reraise_signal(error)  # the handler's own exception, not start()'s cleanup error
             raise
 
     def _run(self) -> None:
@@ -458,6 +444,7 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
                 self._worker = threading.current_thread()
             if self._worker is not threading.current_thread():
                 return  # another worker took over: never two
+            self._worker_began = self._worker
         TRACING_SUPPRESSED.set(True)
         more = False
         token = object()

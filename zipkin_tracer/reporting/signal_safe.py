@@ -71,12 +71,15 @@ class Flag:
         return self._set
 
 
-def from_signal_handler(error: BaseException) -> bool:
-    """Whether ``error`` was raised in (or below) an installed Python signal handler.
+def signal_error(error: BaseException) -> Optional[BaseException]:
+    """The exception an installed Python signal handler raised in ``error``'s chain, if any.
 
     Such a handler runs on top of whatever frame was executing, report()'s
     included; its exception (a timeout library's, say) belongs to the
-    application and must reach it. Only looked at on the error path.
+    application and must reach it. A cleanup it interrupted may raise an
+    error of its own instead (``Thread.start()``'s ``del _limbo[self]``
+    raises ``KeyError``), so the ``__context__`` chain is searched too.
+    Only looked at on the error path.
     """
     codes = set()
     for signum in signal.valid_signals():
@@ -87,15 +90,27 @@ def from_signal_handler(error: BaseException) -> bool:
         code = getattr(getattr(handler, "__func__", handler), "__code__", None)
         if code is not None:
             codes.add(code)
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code in codes:
-            return True
-        tb = tb.tb_next
-    return False
+    seen = set()
+    current: Optional[BaseException] = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code in codes:
+                return current
+            tb = tb.tb_next
+        current = current.__context__
+    return None
 
 
 def reraise_signal(error: BaseException) -> None:
-    """Let a signal handler's exception through a guard that may run on a caller's thread."""
-    if from_signal_handler(error):
+    """Raise the signal handler's exception in ``error``'s chain, if any.
+
+    Used by guards that may run on a caller's thread: the application gets
+    its own exception, not a cleanup error the signal caused on the way.
+    """
+    handlers = signal_error(error)
+    if handlers is error:
         raise error
+    if handlers is not None:
+        raise handlers from None

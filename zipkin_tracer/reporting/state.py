@@ -52,6 +52,7 @@ class ReporterState:
     _halt: Flag
     _close_deadline: float
     _worker: Optional[threading.Thread]
+    _worker_began: Optional[threading.Thread]
     # -- worker side -----------------------------------------------------------------
     _message: Message
     _chunk: List[Item]
