@@ -210,19 +210,28 @@ class DeliveryMixin(ReporterState):
         return True
 
     def _start_sender_locked(self) -> bool:
-        thread = self._sender_thread
-        if thread is not None and thread.is_alive():
+        # Its own bookkeeping, not Thread.is_alive(): see AsyncReporter._worker_alive.
+        if self._sender_thread is not None:
             return True
         thread = threading.Thread(target=self._run_sender, name="zipkin-sender", daemon=True)
+        self._sender_thread = thread
         try:
             thread.start()
         except RuntimeError:  # interpreter shutdown: the worker sends itself
+            self._sender_thread = None
             return False
-        self._sender_thread = thread
         return True
 
     def _run_sender(self) -> None:
         TRACING_SUPPRESSED.set(True)
+        try:
+            self._send_from_wire()
+        finally:
+            with self._wire_cond:  # the worker starts another for its next message
+                if self._sender_thread is threading.current_thread():
+                    self._sender_thread = None
+
+    def _send_from_wire(self) -> None:
         while True:
             with self._wire_cond:
                 while self._wire is None:

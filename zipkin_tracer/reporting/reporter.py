@@ -375,10 +375,8 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
     def _close_first(self, waiter: Waiter, deadline: float) -> bool:
         self._closing.set()
         self._wake.set()
-        worker = self._worker
-        if worker is not None and worker.is_alive():
-            worker.join(max(0.0, deadline - time.monotonic()))
-        if (worker is None or not worker.is_alive()) and self._queue:
+        self._await_worker_exit(waiter, deadline)
+        if not self._worker_alive() and self._queue:
             self._drain_here(deadline)  # no worker, or it stopped early: deliver here
         ok = self._await(waiter, deadline)
         self._halt.set()
@@ -391,7 +389,7 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
             self._metrics.evicted(CLOSED, leftover)
             in_flight = self._metrics.in_flight_spans
             self._notify_locked()
-        if worker is None or not worker.is_alive():
+        if not self._worker_alive():  # else it still uses the sender
             try:
                 self._sender.close()
             except Exception as error:
@@ -411,8 +409,26 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
 
     # -- worker ---------------------------------------------------------------------
     def _worker_alive(self) -> bool:
-        worker = self._worker
-        return worker is not None and worker.is_alive()
+        """Whether a worker runs ``_run`` or is about to (``_run`` clears ``_worker`` as it ends).
+
+        Never ``Thread.is_alive()`` or ``join()`` on a caller's thread: before
+        Python 3.13 a signal handler's exception raised inside either marks
+        the still-running thread stopped for good (CPython gh-90882), and
+        every later ``flush`` then waited its whole timeout beside a worker
+        it believed dead.
+        """
+        return self._worker is not None
+
+    def _await_worker_exit(self, waiter: Waiter, deadline: float) -> None:
+        """Until the worker has left ``_run`` or ``deadline`` passed: a signal-safe ``join``."""
+        while True:
+            with self._lock:
+                if self._worker is None:
+                    return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            waiter.sleep(remaining)  # _run's exit notifies the waiters
 
     def _start_worker(self) -> None:
         with self._lock:
@@ -469,6 +485,10 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
             safe_log(logger, logging.ERROR, "Zipkin reporter worker stopped: %r", error)
             raise
         finally:
+            with self._lock:  # first: a successor waits for the claim released below
+                if self._worker is threading.current_thread():
+                    self._worker = None  # the next span starts another, unless closed
+                self._notify_locked()  # close() waits for this
             self._release_delivery(token)
 
     def _prepare_wait(self, idle: bool) -> bool:

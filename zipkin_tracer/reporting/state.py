@@ -51,7 +51,7 @@ class ReporterState:
     _closing: Flag
     _halt: Flag
     _close_deadline: float
-    _worker: Optional[threading.Thread]
+    _worker: Optional[threading.Thread]  # runs or will run _run; None once it left
     _worker_began: Optional[threading.Thread]
     # -- worker side -----------------------------------------------------------------
     _message: Message

@@ -26,7 +26,12 @@ class Watchdog:
 
     def __init__(self, abort: Callable[[], None]) -> None:
         self._abort = abort
-        self._cond = threading.Condition(threading.Lock())
+        # Callers take the plain lock, never ``with self._cond``: that runs
+        # Condition.__enter__, Python code in which a signal handler's
+        # exception can leave the lock held for good. Only the watchdog's
+        # own thread (where no signal handler runs) waits on the condition.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._deadline: Optional[float] = None  # of the armed attempt
         self._sleeps_until: Optional[float] = None  # what the thread waits for; None = idle
         self._attempt = 0
@@ -37,7 +42,7 @@ class Watchdog:
     def arm(self, seconds: float) -> Tuple[int, bool]:
         """Start watching one attempt: its token for ``disarm``, and whether a thread watches."""
         deadline = time.monotonic() + seconds
-        with self._cond:
+        with self._lock:
             self._attempt += 1
             self._deadline = deadline
             if self._stopped:
@@ -51,18 +56,18 @@ class Watchdog:
 
     def fired(self, token: int) -> bool:
         """True if this attempt's deadline passed and the sockets were aborted."""
-        with self._cond:
+        with self._lock:
             return self._fired_attempt == token
 
     def disarm(self, token: int) -> bool:
         """Stop watching; True if the deadline passed and the sockets were aborted."""
-        with self._cond:
+        with self._lock:
             if self._attempt == token:
                 self._deadline = None
             return self._fired_attempt == token
 
     def stop(self) -> None:
-        with self._cond:
+        with self._lock:
             self._stopped = True
             self._deadline = None
             self._cond.notify()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -200,4 +201,34 @@ def test_a_worker_whose_start_a_signal_cut_short_never_runs_beside_its_successor
         assert sender.ids() == [f"{i + 1:016x}" for i in range(2)]
     finally:
         go.set()
+        reporter.close(1)
+
+
+def test_a_worker_a_signal_marked_stopped_still_delivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before Python 3.13 a signal handler's exception raised inside ``Thread.is_alive()``
+    or ``join()`` marks the running thread stopped for good (CPython gh-90882): from
+    then on both say it is dead. The reporter must not believe them."""
+    sender = RecordingSender()
+    reporter = AsyncReporter(DictJsonEncoder(), sender, close_at_exit=False)
+    try:
+        reporter.report(span(0))
+        assert reporter.flush(5)
+        worker = next(t for t in threading.enumerate() if t.name == "zipkin-reporter")
+        monkeypatch.setattr(threading.Thread, "is_alive", lambda self: False)
+        monkeypatch.setattr(threading.Thread, "join", lambda self, timeout=None: None)
+        reporter.report(span(1))
+        started = time.monotonic()
+        assert reporter.flush(20), reporter.metrics
+        # The worker sent it at once. Believing it dead, flush() would instead
+        # try to deliver on this thread and wait its whole timeout for the
+        # worker's claim on delivery.
+        assert time.monotonic() - started < 10
+        assert reporter.close(5)
+        monkeypatch.undo()
+        worker.join(5)
+        assert not worker.is_alive(), "close() returned before the worker ended"
+        assert sender.ids() == [f"{i + 1:016x}" for i in range(2)]
+        assert_invariant(reporter.metrics)
+    finally:
+        monkeypatch.undo()
         reporter.close(1)
