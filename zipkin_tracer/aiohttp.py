@@ -38,8 +38,9 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess
     ) from error
 
 import opentracing
-from opentracing import Format, Scope, Span, SpanContext, Tracer, tags
+from opentracing import Scope, Span, Tracer, tags
 from zipkin_tracer import _http_client
+from zipkin_tracer._instrumentation import span_started, start_server_span
 from zipkin_tracer.wsgi import DEFAULT_EXCLUDED_PATHS, HTTP_ROUTE
 
 __all__ = [
@@ -153,32 +154,15 @@ class _Server:
             if route:
                 span_tags[HTTP_ROUTE] = route
                 name = f"{name} {route}"
-            span = tracer.start_span(
-                operation_name=name,
-                child_of=self.extract(tracer, request),
-                tags=span_tags,
-                ignore_active_span=True,
-            )
+            carrier = {key.lower(): value for key, value in request.headers.items()}
+            span = start_server_span(tracer, name, carrier, span_tags, _log)
             scope = tracer.scope_manager.activate(span, False)
         except Exception:
             _log.debug("could not start a server span; serving untraced", exc_info=True)
             return None
         request[REQUEST_SPAN_KEY] = span
-        if self.start_span_cb is not None:
-            try:
-                self.start_span_cb(span, request)
-            except Exception:
-                _log.debug("start_span_cb failed", exc_info=True)
+        span_started(self.start_span_cb, span, request, _log)
         return span, scope
-
-    @staticmethod
-    def extract(tracer: Tracer, request: web.Request) -> Optional[SpanContext]:
-        try:
-            carrier = {key.lower(): value for key, value in request.headers.items()}
-            return tracer.extract(Format.HTTP_HEADERS, carrier)
-        except Exception:
-            _log.debug("could not extract a span context; starting a new trace", exc_info=True)
-            return None
 
     def tags(self, request: web.Request) -> Dict[str, Any]:
         span_tags: Dict[str, Any] = {

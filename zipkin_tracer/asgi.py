@@ -28,8 +28,8 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, Iterable, MutableMapping, Optional
 
 import opentracing
-from opentracing import Format, Scope, Span, SpanContext, Tracer, tags
-from zipkin_tracer._instrumentation import record_error
+from opentracing import Scope, Span, Tracer, tags
+from zipkin_tracer._instrumentation import named, record_error, span_started, start_server_span
 from zipkin_tracer.wsgi import DEFAULT_EXCLUDED_PATHS, HTTP_ROUTE
 
 __all__ = [
@@ -307,40 +307,16 @@ class TracingMiddleware:
         try:
             tracer = self._tracer if self._tracer is not None else opentracing.global_tracer()
             headers = _headers(scope)
-            span = tracer.start_span(
-                operation_name=self._name(scope),
-                child_of=self._extract(tracer, headers),
-                tags=self._tags(scope, headers),
-                ignore_active_span=True,
-            )
+            name = named(self._operation_name, scope, default_operation_name, _log)
+            span = start_server_span(tracer, name, headers, self._tags(scope, headers), _log)
         except Exception:
             _log.debug("could not start a server span; serving untraced", exc_info=True)
             return None
         trace = _RequestTrace(tracer, span, dict(scope))  # before routing rewrites it
         scope[SPAN_SCOPE_KEY] = span
         scope[_TRACE_SCOPE_KEY] = trace
-        if self._start_span_cb is not None:
-            try:
-                self._start_span_cb(span, scope)
-            except Exception:
-                _log.debug("start_span_cb failed", exc_info=True)
+        span_started(self._start_span_cb, span, scope, _log)
         return trace
-
-    def _name(self, scope: ASGIScope) -> str:
-        try:
-            return self._operation_name(scope)
-        except Exception:
-            _log.debug("operation_name callback failed", exc_info=True)
-            return default_operation_name(scope)
-
-    @staticmethod
-    def _extract(tracer: Tracer, headers: Dict[str, str]) -> Optional[SpanContext]:
-        """The caller's context in any format the tracer reads, or None (a new trace)."""
-        try:
-            return tracer.extract(Format.HTTP_HEADERS, headers)
-        except Exception:
-            _log.debug("could not extract a span context; starting a new trace", exc_info=True)
-            return None
 
     def _tags(self, scope: ASGIScope, headers: Dict[str, str]) -> Dict[str, Any]:
         span_tags: Dict[str, Any] = {

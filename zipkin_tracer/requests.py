@@ -29,7 +29,7 @@ import requests
 
 import opentracing
 from opentracing import Format, Span, Tracer, tags
-from zipkin_tracer._instrumentation import is_tracing_suppressed, record_error
+from zipkin_tracer._instrumentation import is_tracing_suppressed, named, record_error
 
 __all__ = [
     "TracingSession",
@@ -144,11 +144,7 @@ def _start_span(request: requests.PreparedRequest, options: _Options) -> Optiona
         service = _peer_service(request, options.peer_service)
         if service:
             span_tags[tags.PEER_SERVICE] = service
-        try:
-            name = options.operation_name(request)
-        except Exception:
-            _log.debug("operation_name callback failed", exc_info=True)
-            name = default_operation_name(request)
+        name = named(options.operation_name, request, default_operation_name, _log)
         span = tracer.start_span(operation_name=name, tags=span_tags)
     except Exception:
         _log.debug("could not start a client span; sending untraced", exc_info=True)

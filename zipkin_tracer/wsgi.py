@@ -37,8 +37,8 @@ from typing import (
 from urllib.parse import quote
 
 import opentracing
-from opentracing import Format, Scope, Span, SpanContext, Tracer, tags
-from zipkin_tracer._instrumentation import record_error
+from opentracing import Scope, Span, Tracer, tags
+from zipkin_tracer._instrumentation import named, record_error, span_started, start_server_span
 
 __all__ = [
     "DEFAULT_EXCLUDED_PATHS",
@@ -354,42 +354,16 @@ class TracingMiddleware:
     def _start(self, environ: Environ) -> Optional[_RequestTrace]:
         try:
             tracer = self._tracer if self._tracer is not None else opentracing.global_tracer()
-            span = tracer.start_span(
-                operation_name=self._name(environ),
-                child_of=self._extract(tracer, environ),
-                tags=self._tags(environ),
-                ignore_active_span=True,
-            )
+            name = named(self._operation_name, environ, default_operation_name, _log)
+            span = start_server_span(tracer, name, _carrier(environ), self._tags(environ), _log)
         except Exception:
             _log.debug("could not start a server span; serving untraced", exc_info=True)
             return None
         trace = _RequestTrace(tracer, span)
         environ[SPAN_ENVIRON_KEY] = span
         environ[_TRACE_ENVIRON_KEY] = trace
-        if self._start_span_cb is not None:
-            try:
-                self._start_span_cb(span, environ)
-            except Exception:
-                _log.debug("start_span_cb failed", exc_info=True)
+        span_started(self._start_span_cb, span, environ, _log)
         return trace
-
-    def _name(self, environ: Environ) -> str:
-        try:
-            return self._operation_name(environ)
-        except Exception:
-            _log.debug("operation_name callback failed", exc_info=True)
-            return default_operation_name(environ)
-
-    @staticmethod
-    def _extract(tracer: Tracer, environ: Environ) -> Optional[SpanContext]:
-        """The caller's context, or None (a new trace) when absent or unreadable."""
-        try:
-            return tracer.extract(Format.HTTP_HEADERS, _carrier(environ))
-        except Exception:
-            # SpanContextCorruptedException and anything else: a bad header
-            # starts a new trace, it never fails the request.
-            _log.debug("could not extract a span context; starting a new trace", exc_info=True)
-            return None
 
     def _tags(self, environ: Environ) -> Dict[str, Any]:
         span_tags: Dict[str, Any] = {
