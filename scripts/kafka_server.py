@@ -201,37 +201,20 @@ class Broker:
 
 
 def main(argv: list) -> int:
-    command = argv[1] if len(argv) > 1 else "run"
     broker = Broker(
         services.STATE_DIR / "kafka",
         services.port_from_env("KAFKA_PORT", 9092),
         services.port_from_env("KAFKA_CONTROLLER_PORT", 9093),
     )
-    try:
-        if command in ("run", "start"):
-            if api_versions_ok(broker.port):
-                print(f"A Kafka broker already answers at {broker.bootstrap_servers}")
-                return 0
-            broker.start()
-            assert broker.process is not None
-            if command == "start":
-                services.write_pid("kafka", broker.process.pid)
-                print(broker.bootstrap_servers)
-                return 0
-            print(f"Kafka {KAFKA_VERSION} is up at {broker.bootstrap_servers}; Ctrl-C stops it.")
-            try:
-                broker.process.wait()
-            except KeyboardInterrupt:
-                broker.stop()
-            return 0
-        if command == "stop":
-            services.stop_by_pid_file("kafka")
-            return 0
-    except ServiceUnavailable as error:
-        print(f"kafka_server: {error}", file=sys.stderr)
-        return 1
-    print(__doc__, file=sys.stderr)
-    return 2
+    return services.command_line(
+        argv,
+        name="kafka",
+        title=f"Kafka {KAFKA_VERSION}",
+        address=broker.bootstrap_servers,
+        already_up=lambda: api_versions_ok(broker.port),
+        service=broker,
+        usage=__doc__ or "",
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ from typing import List, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import services
-from services import ServiceUnavailable
 
 OPENSEARCH_VERSION = os.environ.get("OPENSEARCH_VERSION", "2.19.6")
 ARTIFACT = "org.opensearch.distribution.integ-test-zip:opensearch"
@@ -171,35 +170,18 @@ class OpenSearch:
 
 
 def main(argv: list) -> int:
-    command = argv[1] if len(argv) > 1 else "run"
     node = OpenSearch(
         runtime_root() / "opensearch-state", services.port_from_env("OPENSEARCH_PORT", 9200)
     )
-    try:
-        if command in ("run", "start"):
-            if health(node.url):
-                print(f"OpenSearch already answers at {node.url}")
-                return 0
-            node.start()
-            assert node.process is not None
-            if command == "start":
-                services.write_pid("opensearch", node.process.pid)
-                print(node.url)
-                return 0
-            print(f"OpenSearch {OPENSEARCH_VERSION} is up at {node.url}; Ctrl-C stops it.")
-            try:
-                node.process.wait()
-            except KeyboardInterrupt:
-                node.stop()
-            return 0
-        if command == "stop":
-            services.stop_by_pid_file("opensearch")
-            return 0
-    except ServiceUnavailable as error:
-        print(f"opensearch_server: {error}", file=sys.stderr)
-        return 1
-    print(__doc__, file=sys.stderr)
-    return 2
+    return services.command_line(
+        argv,
+        name="opensearch",
+        title=f"OpenSearch {OPENSEARCH_VERSION}",
+        address=node.url,
+        already_up=lambda: health(node.url),
+        service=node,
+        usage=__doc__ or "",
+    )
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Pid files and logs of what `start` commands run for a person.
@@ -172,3 +173,44 @@ def stop_by_pid_file(name: str) -> None:
     if pid_file.is_file():
         stop_process(int(pid_file.read_text()))
         pid_file.unlink()
+
+
+def command_line(
+    argv: Sequence[str],
+    *,
+    name: str,
+    title: str,
+    address: str,
+    already_up: Callable[[], bool],
+    service: Any,
+    usage: str,
+) -> int:
+    """``run`` (foreground until Ctrl-C), ``start`` (in the background, pid file) or ``stop``.
+
+    ``service`` has ``start()``, ``stop()`` and the ``process`` it started.
+    """
+    command = argv[1] if len(argv) > 1 else "run"
+    try:
+        if command in ("run", "start"):
+            if already_up():
+                print(f"{title} already answers at {address}")
+                return 0
+            service.start()
+            if command == "start":
+                write_pid(name, service.process.pid)
+                print(address)
+                return 0
+            print(f"{title} is up at {address}; Ctrl-C stops it.")
+            try:
+                service.process.wait()
+            except KeyboardInterrupt:
+                service.stop()
+            return 0
+        if command == "stop":
+            stop_by_pid_file(name)
+            return 0
+    except ServiceUnavailable as error:
+        print(f"{name}_server: {error}", file=sys.stderr)
+        return 1
+    print(usage, file=sys.stderr)
+    return 2
