@@ -3,7 +3,9 @@
 ``script(n)`` decides what the n-th request (0-based) gets: a status, a stall
 (accept, never answer), a reset, a slow read of the body, or an answer
 trickled a byte at a time. Accepted bodies are inflated and their span ids
-recorded, so tests can check "each span exactly once".
+recorded, so tests can check "each span exactly once". With ``tls=True`` it
+speaks HTTPS with the self-signed test certificate in ``tests/support/tls``
+(for 127.0.0.1 and localhost; :data:`TLS_CA` is the bundle that trusts it).
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
+
+_TLS = Path(__file__).resolve().parent / "tls"
+#: A CA bundle that trusts the TLS collector's certificate (it is its own CA).
+TLS_CA = str(_TLS / "collector-cert.pem")
 
 
 @dataclasses.dataclass
@@ -44,7 +52,7 @@ def _ids(body: bytes) -> List[str]:
 
 
 class FakeCollector:
-    def __init__(self, script: Optional[Callable[[int], Action]] = None) -> None:
+    def __init__(self, script: Optional[Callable[[int], Action]] = None, tls: bool = False) -> None:
         self.script = script or (lambda n: ACCEPT)
         self.lock = threading.Lock()
         self.requests = 0
@@ -120,6 +128,10 @@ class FakeCollector:
                     self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(TLS_CA, str(_TLS / "collector-key.pem"))
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         #: Set each time the server has closed a connection.
         self.connection_closed = threading.Event()
         close_request = self.server.shutdown_request
@@ -131,7 +143,7 @@ class FakeCollector:
         self.server.shutdown_request = shutdown_request  # type: ignore[method-assign]
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
