@@ -106,7 +106,14 @@ class ZipkinSpan(Span):
             self.start_us = start_us
             self._wall_start = True
         self.duration_us = 0
-        self.tags: Dict[str, Any] = dict(tags) if tags and context.sampled else {}
+        self.tags: Dict[str, Any] = {}
+        if tags and context.sampled:
+            try:  # inline, not a helper: no extra call for every tagged span
+                self.tags = dict(tags)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"tags must be a mapping of tag names to values, got {type(tags).__name__}"
+                ) from None
         self.logs: List[Tuple[int, Dict[str, Any]]] = []
         self.shared = shared
         self.finished = False

@@ -432,3 +432,11 @@ def test_only_a_reporter_that_promises_never_to_raise_goes_unguarded() -> None:
     tracer.reporter = Raising()  # replaced after construction: still guarded
     tracer.start_span("x").finish()  # never raises into the application
     assert tracer.metrics["spans_report_errors"] == 1
+
+
+def test_tags_that_are_not_a_mapping_are_a_clear_type_error() -> None:
+    tracer = make_tracer()
+    with pytest.raises(TypeError, match="tags must be a mapping of tag names to values, got list"):
+        tracer.start_span("op", tags=[1, 2])  # type: ignore[arg-type]
+    assert tracer.start_span("op", tags={"k": "v"}).tags == {"k": "v"}
+    assert reported(tracer) == []  # nothing half-made was reported
