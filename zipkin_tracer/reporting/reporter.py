@@ -488,6 +488,7 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
             with self._lock:  # first: a successor waits for the claim released below
                 if self._worker is threading.current_thread():
                     self._worker = None  # the next span starts another, unless closed
+                    self._wake_at = len(self._queue) + 1
                 self._notify_locked()  # close() waits for this
             self._release_delivery(token)
 

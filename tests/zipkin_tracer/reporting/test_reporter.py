@@ -126,6 +126,36 @@ def test_encoder_failure_is_counted_and_the_worker_survives(
     assert "TypeError" in caplog.text
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_worker_ended_by_a_base_exception_is_replaced_by_the_next_span(
+    reporters: List[AsyncReporter], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A greenlet killed with GreenletExit, a callback calling sys.exit(): delivery goes on."""
+
+    class EndsTheWorkerOnce(DictJsonEncoder):
+        ended = threading.Event()
+
+        def encode_span(self, value: Any) -> bytes:
+            if not self.ended.is_set():
+                self.ended.set()
+                raise SystemExit  # not an Exception: the worker thread ends
+            return super().encode_span(value)
+
+    delivered = threading.Event()
+    sender = RecordingSender(lambda body: delivered.set())
+    reporter = AsyncReporter(EndsTheWorkerOnce(), sender, flush_interval=0.05, close_at_exit=False)
+    reporters.append(reporter)
+    reporter.report(span(0))
+    assert EndsTheWorkerOnce.ended.wait(5)
+    worker = next(t for t in threading.enumerate() if t.name == "zipkin-reporter")
+    worker.join(5)
+    reporter.report(span(1))  # no flush: this report starts the next worker
+    assert delivered.wait(5), reporter.metrics
+    assert reporter.flush(5) and sender.ids() == [span(0)["id"], span(1)["id"]]
+    assert "worker stopped: SystemExit" in caplog.text
+    assert_invariant(reporter.metrics)
+
+
 def test_queue_full_drops_are_counted_exactly(reporters: List[AsyncReporter]) -> None:
     gate = Gate()
     sender = RecordingSender(gate)
