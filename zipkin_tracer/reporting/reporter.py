@@ -375,7 +375,8 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
     def _close_first(self, waiter: Waiter, deadline: float) -> bool:
         self._closing.set()
         self._wake.set()
-        self._await_worker_exit(waiter, deadline)
+        # A signal-safe join: _run's exit clears _worker and notifies the waiters.
+        self._sleep_until(waiter, deadline, lambda: self._worker is None)
         if not self._worker_alive() and self._queue:
             self._drain_here(deadline)  # no worker, or it stopped early: deliver here
         ok = self._await(waiter, deadline)
@@ -418,17 +419,6 @@ class AsyncReporter(SpanReporter, PackingMixin, DeliveryMixin, WatermarkMixin, F
         it believed dead.
         """
         return self._worker is not None
-
-    def _await_worker_exit(self, waiter: Waiter, deadline: float) -> None:
-        """Until the worker has left ``_run`` or ``deadline`` passed: a signal-safe ``join``."""
-        while True:
-            with self._lock:
-                if self._worker is None:
-                    return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            waiter.sleep(remaining)  # _run's exit notifies the waiters
 
     def _start_worker(self) -> None:
         with self._lock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from zipkin_tracer.reporting.state import ReporterState
 
@@ -81,10 +81,22 @@ class WatermarkMixin(ReporterState):
                 waiter.failed = True
 
     def _await(self, waiter: Waiter, deadline: Optional[float]) -> bool:
-        while True:  # the caller removes the waiter
+        """True once every span below the waiter's target is handled and none failed."""
+        handled = self._sleep_until(waiter, deadline, lambda: self._floor_locked() >= waiter.target)
+        return handled and not waiter.failed
+
+    def _sleep_until(
+        self, waiter: Waiter, deadline: Optional[float], done: Callable[[], bool]
+    ) -> bool:
+        """Sleep on ``waiter`` until ``done()`` (checked under ``_lock``); False at ``deadline``.
+
+        Whatever changes what ``done`` reads notifies the waiters. The caller
+        registered the waiter and removes it.
+        """
+        while True:
             with self._lock:
-                if self._floor_locked() >= waiter.target:
-                    return not waiter.failed
+                if done():
+                    return True
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 return False
