@@ -28,16 +28,19 @@ class ServiceProcess:
         downstream: Optional[str] = None,
         framework: str = "wsgi",
         command: Optional[List[str]] = None,
+        environment: Optional[Dict[str, str]] = None,
     ) -> None:
-        """``command`` replaces the ``demo.service`` command line (the other
-        services of the test suite use the same start and stop)."""
+        """``command`` replaces the ``demo.service`` command line and
+        ``environment`` this process's (the other services of the test suite
+        use the same start and stop)."""
         self.name = name
         if command is None:
             command = [sys.executable, "-m", "demo.service", name, "--tracer", tracer]
             command += ["--encoding", encoding, "--framework", framework]
             if downstream:
                 command += ["--downstream", downstream]
-        env = dict(os.environ, ZIPKIN_URL=collector_url, PYTHONUNBUFFERED="1")
+        base = os.environ if environment is None else environment
+        env = dict(base, ZIPKIN_URL=collector_url, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             command,
             cwd=REPO,

@@ -269,7 +269,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         "127.0.0.1", 0, service.wsgi(), server_class=ThreadingServer, handler_class=QuietHandler
     )
     port_ref[0] = server.server_port
+    return serve_until_stopped(server, service.close)
 
+
+def serve_until_stopped(server: Any, close: Callable[[], Any]) -> int:
+    """Print ``READY <port>``, serve until SIGTERM/SIGINT or the parent ends, then ``close()``."""
     stopping = threading.Event()
 
     def stop(signum: int, frame: Any) -> None:
@@ -291,7 +295,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         server.serve_forever(poll_interval=0.1)
     finally:
         server.server_close()
-        service.close()
+        close()
     return 0
 
 

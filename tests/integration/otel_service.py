@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
 from typing import Any, Callable, Dict, Iterable, List, Optional
 from wsgiref.simple_server import make_server
 
 import requests
 
-from demo.service import QuietHandler, ThreadingServer, answer
+from demo.service import QuietHandler, ThreadingServer, answer, serve_until_stopped
 
 TRACE_HEADERS = (
     "traceparent",
@@ -100,28 +98,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     server = make_server(
         "127.0.0.1", 0, app, server_class=ThreadingServer, handler_class=QuietHandler
     )
-    stopping = threading.Event()
-
-    def stop(signum: int, frame: Any) -> None:
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=server.shutdown, daemon=True).start()
-
-    def watch_parent(parent: int) -> None:
-        while not stopping.wait(0.5):
-            if os.getppid() != parent:
-                stop(signal.SIGTERM, None)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
-    print(f"READY {server.server_port}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
-        provider.shutdown()
-    return 0
+    return serve_until_stopped(server, provider.shutdown)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,12 @@ process: ours → OTel, OTel → ours, and ours → OTel → ours.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from demo.cluster import REPO, Cluster, ServiceProcess
+from demo.cluster import Cluster, ServiceProcess
 from tests.integration.zipkin_api import ZipkinApi
 from zipkin_tracer.trace_tree import children_of, orphans, roots
 
@@ -30,28 +29,16 @@ class OtelProcess(ServiceProcess):
     def __init__(
         self, name: str, collector_url: str, propagators: Optional[str], downstream: str
     ) -> None:
-        self.name = name
-        env = dict(os.environ, ZIPKIN_URL=collector_url, PYTHONUNBUFFERED="1")
-        env.pop("OTEL_PROPAGATORS", None)
+        environment = {k: v for k, v in os.environ.items() if k != "OTEL_PROPAGATORS"}
         if propagators is not None:
-            env["OTEL_PROPAGATORS"] = propagators
+            environment["OTEL_PROPAGATORS"] = propagators
         command = [sys.executable, "-m", "tests.integration.otel_service", name]
-        self.process = subprocess.Popen(
-            [*command, "--downstream", downstream],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        super().__init__(
+            name,
+            collector_url,
+            command=[*command, "--downstream", downstream],
+            environment=environment,
         )
-        self.output: List[str] = []
-        try:
-            self.port = self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        self.url = f"http://127.0.0.1:{self.port}"
 
 
 class Fleet:
